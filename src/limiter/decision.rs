@@ -1,0 +1,83 @@
+//! The answer to a check.
+
+use std::time::Duration;
+
+use crate::clock::{self, Tick};
+
+/// What the limiter decided for one request, and the numbers a client needs to behave well.
+///
+/// All numbers describe the *binding* window: the one with the least remaining (ties go to the
+/// longer window). On an admitted request they already count the request itself.
+///
+/// ```
+/// use std::time::Duration;
+/// use sluicegate::{clock::ManualClock, Limiter, Window};
+/// let clock = ManualClock::new(0);
+/// let limiter = Limiter::builder()
+///     .window(Window::per_second(2))
+///     .clock(clock.clone())
+///     .build()
+///     .unwrap();
+/// let d = limiter.check("k").unwrap();
+/// assert!(d.allowed());
+/// assert_eq!((d.limit(), d.remaining()), (2, 1));
+/// assert_eq!(d.reset_after(), Duration::from_secs(1));
+/// clock.advance(Duration::from_millis(400));
+/// limiter.check("k").unwrap();
+/// let d = limiter.check("k").unwrap();
+/// assert!(!d.allowed());
+/// // The first request leaves the window 600 ms from now.
+/// assert_eq!(d.retry_after(), Duration::from_millis(600));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Decision {
+    pub(crate) allowed: bool,
+    pub(crate) window: u8,
+    pub(crate) limit: u32,
+    pub(crate) remaining: u32,
+    pub(crate) reset_after: Tick,
+    pub(crate) retry_after: Tick,
+}
+
+impl Decision {
+    /// Whether the request was admitted (and, for a check, recorded).
+    pub fn allowed(&self) -> bool {
+        self.allowed
+    }
+
+    /// The limit of the binding window.
+    pub fn limit(&self) -> u64 {
+        u64::from(self.limit)
+    }
+
+    /// Units still available in the binding window, after this request if it was admitted.
+    pub fn remaining(&self) -> u64 {
+        u64::from(self.remaining)
+    }
+
+    /// Index, in the order given to the builder, of the binding window.
+    pub fn window(&self) -> usize {
+        usize::from(self.window)
+    }
+
+    /// Time until the binding window's remaining next grows; zero if the window is empty.
+    pub fn reset_after(&self) -> Duration {
+        clock::duration(self.reset_after)
+    }
+
+    /// [`reset_after`](Self::reset_after) in ticks (microseconds).
+    pub fn reset_after_ticks(&self) -> Tick {
+        self.reset_after
+    }
+
+    /// For a rejection, the exact wait after which the same request is admitted if nothing else
+    /// arrives: waiting this long succeeds, one tick less does not. Zero when admitted.
+    pub fn retry_after(&self) -> Duration {
+        clock::duration(self.retry_after)
+    }
+
+    /// [`retry_after`](Self::retry_after) in ticks (microseconds).
+    pub fn retry_after_ticks(&self) -> Tick {
+        self.retry_after
+    }
+}
