@@ -115,7 +115,7 @@ impl std::error::Error for ConfigError {}
 pub enum CheckError {
     /// A cost of zero: every request costs at least one unit.
     ZeroCost,
-    /// The cost is above some window's limit, so no amount of waiting admits it.
+    /// The cost is above the smallest window limit (`limit`), so no amount of waiting admits it.
     CostExceedsLimit { cost: u64, limit: u64 },
     /// The key is longer than the limiter's `max_key_len`.
     KeyTooLong { len: usize, max: usize },

@@ -226,10 +226,13 @@ impl<C: Clock> LimiterBuilder<C> {
                 64 - shards.trailing_zeros()
             },
             hasher,
-            spans: spans.into_boxed_slice(),
+            rules: Rules {
+                min_limit: spans.iter().map(|s| s.limit).min().unwrap_or(0),
+                spans: spans.into_boxed_slice(),
+                on_full: self.on_full,
+            },
             max_keys: per_shard * shards,
             max_key_len: self.max_key_len,
-            on_full: self.on_full,
             clock: self.clock,
         })
     }
@@ -263,12 +266,20 @@ pub struct Limiter<C = MonotonicClock> {
     /// Right shift taking a hash to its shard (its high bits).
     shift: u32,
     hasher: foldhash::fast::RandomState,
-    /// The windows, longest first.
-    spans: Box<[Span]>,
+    rules: Rules,
     max_keys: usize,
     max_key_len: usize,
-    on_full: FullPolicy,
     clock: C,
+}
+
+/// What every shard needs to know to decide.
+#[derive(Debug)]
+pub(crate) struct Rules {
+    /// The windows, longest first.
+    pub(crate) spans: Box<[Span]>,
+    /// The smallest limit: no cost above it can ever be admitted.
+    pub(crate) min_limit: u32,
+    pub(crate) on_full: FullPolicy,
 }
 
 impl Limiter<MonotonicClock> {
@@ -347,7 +358,7 @@ impl<C: Clock> Limiter<C> {
 
     /// The windows, in the order they were given.
     pub fn windows(&self) -> Vec<Window> {
-        let mut spans = self.spans.to_vec();
+        let mut spans = self.rules.spans.to_vec();
         spans.sort_by_key(|s| s.index);
         spans
             .iter()
@@ -402,10 +413,10 @@ impl<C: Clock> Limiter<C> {
         if cost == 0 {
             return Err(CheckError::ZeroCost);
         }
-        if let Some(s) = self.spans.iter().find(|s| cost > u64::from(s.limit)) {
+        if cost > u64::from(self.rules.min_limit) {
             return Err(CheckError::CostExceedsLimit {
                 cost,
-                limit: u64::from(s.limit),
+                limit: u64::from(self.rules.min_limit),
             });
         }
         if key.len() > self.max_key_len {
@@ -415,25 +426,18 @@ impl<C: Clock> Limiter<C> {
             });
         }
         let hash = self.hasher.hash_one(key);
-        self.shard(hash).lock().decide(
-            hash,
-            key,
-            &self.spans,
-            now,
-            cost as u32,
-            record,
-            self.on_full,
-        )
+        self.shard(hash)
+            .lock()
+            .decide(hash, key, &self.rules, now, cost as u32, record)
     }
 }
 
 impl<C> std::fmt::Debug for Limiter<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Limiter")
-            .field("windows", &self.spans)
+            .field("rules", &self.rules)
             .field("shards", &self.shards.len())
             .field("max_keys", &self.max_keys)
-            .field("on_full", &self.on_full)
             .finish_non_exhaustive()
     }
 }

@@ -11,7 +11,7 @@ use crate::clock::Tick;
 use crate::limiter::key::Key;
 use crate::limiter::log::Log;
 use crate::limiter::window::Span;
-use crate::limiter::{CheckError, Decision, FullPolicy};
+use crate::limiter::{CheckError, Decision, FullPolicy, Rules};
 
 /// An index cell that never held a slot.
 const EMPTY: u32 = 0;
@@ -173,12 +173,12 @@ impl Table {
         &mut self,
         hash: u64,
         key: &[u8],
-        spans: &[Span],
+        rules: &Rules,
         now: Tick,
         cost: u32,
         record: bool,
-        policy: FullPolicy,
     ) -> Result<Decision, CheckError> {
+        let spans = &rules.spans[..];
         let now = self.clamp(now);
         let decision = match self.find(hash, key) {
             Ok(pos) => {
@@ -193,7 +193,7 @@ impl Table {
             Err(_) => {
                 self.sweep_step(now, spans[0].ticks, SWEEP_STEP);
                 if self.slots.len() >= self.capacity {
-                    self.make_room(now, spans[0].ticks, policy)?;
+                    self.make_room(now, spans[0].ticks, rules.on_full)?;
                 }
                 // Removals above may have moved slots and tombstoned cells: look again.
                 let Err(cell) = self.find(hash, key) else {
@@ -202,10 +202,13 @@ impl Table {
                 self.insert(cell, hash, key, spans, now, cost)
             }
         };
-        if decision.allowed {
-            self.counters.allowed += 1;
-        } else {
-            self.counters.rejected += 1;
+        if record {
+            let counter = if decision.allowed {
+                &mut self.counters.allowed
+            } else {
+                &mut self.counters.rejected
+            };
+            *counter += 1;
         }
         Ok(decision)
     }

@@ -144,7 +144,7 @@ pub(crate) fn validate(windows: &[Window]) -> Result<Vec<Span>, ConfigError> {
             index: index as u8,
         });
     }
-    spans.sort_by(|a, b| b.ticks.cmp(&a.ticks));
+    spans.sort_by_key(|s| std::cmp::Reverse(s.ticks));
     Ok(spans)
 }
 
