@@ -267,7 +267,16 @@ fn op(keys: usize, max_cost: u64) -> impl Strategy<Value = Op> {
         2 => (0..keys, 0..=max_cost + 1).prop_map(|(key, cost)| Op::Peek { key, cost }),
         1 => (0..keys).prop_map(|key| Op::Reset { key }),
         1 => (0..keys).prop_map(|key| Op::Remove { key }),
-        3 => prop_oneof![Just(0), Just(1), 0..20u64, 0..2_000_000u64, Just(400 * 86_400 * 1_000_000u64)].prop_map(Op::Advance),
+        4 => prop_oneof![
+            2 => Just(0u64),
+            3 => Just(1u64),
+            4 => 0..20u64,
+            1 => 0..2_000u64,
+            1 => 0..2_000_000u64,
+            1 => Just(40 * 60 * 1_000_000u64),
+            1 => Just(400 * 86_400 * 1_000_000u64),
+        ]
+        .prop_map(Op::Advance),
         4 => (0..keys, 0..4usize, -1..=1i8).prop_map(|(key, window, offset)| Op::ToEdge { key, window, offset }),
         1 => (1..50u64).prop_map(Op::Back),
     ]
@@ -292,7 +301,7 @@ fn key_name(i: usize) -> Vec<u8> {
     }
 }
 
-const KEYS: usize = 12;
+const KEYS: usize = 6;
 
 fn scenario() -> impl Strategy<Value = Scenario> {
     let windows = proptest::sample::subsequence(DURATIONS.to_vec(), 1..=3)

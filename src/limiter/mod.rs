@@ -27,6 +27,7 @@ mod decision;
 mod error;
 mod key;
 mod log;
+mod ring;
 mod table;
 mod window;
 
@@ -38,8 +39,8 @@ use parking_lot::Mutex;
 use crate::clock::{Clock, MonotonicClock, Tick};
 pub use decision::Decision;
 pub use error::{CheckError, ConfigError};
+use log::Shape;
 use table::Table;
-use window::Span;
 pub use window::{MAX_DURATION, MAX_LIMIT, MAX_WINDOWS, Window};
 
 /// The most shards a limiter may have.
@@ -228,7 +229,7 @@ impl<C: Clock> LimiterBuilder<C> {
             hasher,
             rules: Rules {
                 min_limit: spans.iter().map(|s| s.limit).min().unwrap_or(0),
-                spans: spans.into_boxed_slice(),
+                shape: Shape::new(spans),
                 on_full: self.on_full,
             },
             max_keys: per_shard * shards,
@@ -275,8 +276,8 @@ pub struct Limiter<C = MonotonicClock> {
 /// What every shard needs to know to decide.
 #[derive(Debug)]
 pub(crate) struct Rules {
-    /// The windows, longest first.
-    pub(crate) spans: Box<[Span]>,
+    /// The windows, longest first, and the layout of every key's log.
+    pub(crate) shape: Shape,
     /// The smallest limit: no cost above it can ever be admitted.
     pub(crate) min_limit: u32,
     pub(crate) on_full: FullPolicy,
@@ -358,7 +359,7 @@ impl<C: Clock> Limiter<C> {
 
     /// The windows, in the order they were given.
     pub fn windows(&self) -> Vec<Window> {
-        let mut spans = self.rules.spans.to_vec();
+        let mut spans = self.rules.shape.spans.to_vec();
         spans.sort_by_key(|s| s.index);
         spans
             .iter()

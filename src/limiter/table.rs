@@ -9,8 +9,7 @@ use std::hash::BuildHasher;
 
 use crate::clock::Tick;
 use crate::limiter::key::Key;
-use crate::limiter::log::Log;
-use crate::limiter::window::Span;
+use crate::limiter::log::{Log, Shape};
 use crate::limiter::{CheckError, Decision, FullPolicy, Rules};
 
 /// An index cell that never held a slot.
@@ -178,28 +177,29 @@ impl Table {
         cost: u32,
         record: bool,
     ) -> Result<Decision, CheckError> {
-        let spans = &rules.spans[..];
+        let shape = &rules.shape;
+        let longest = shape.spans[0].ticks;
         let now = self.clamp(now);
         let decision = match self.find(hash, key) {
             Ok(pos) => {
                 let slot = &mut self.slots[pos];
                 slot.last_seen = now;
                 let before = slot.log.heap_bytes();
-                let d = slot.log.decide(spans, now, cost, record);
+                let d = slot.log.decide(shape, now, cost, record);
                 self.heap = self.heap + slot.log.heap_bytes() - before;
                 d
             }
-            Err(_) if !record => Log::default().decide(spans, now, cost, false),
+            Err(_) if !record => Log::default().decide(shape, now, cost, false),
             Err(_) => {
-                self.sweep_step(now, spans[0].ticks, SWEEP_STEP);
+                self.sweep_step(now, longest, SWEEP_STEP);
                 if self.slots.len() >= self.capacity {
-                    self.make_room(now, spans[0].ticks, rules.on_full)?;
+                    self.make_room(now, longest, rules.on_full)?;
                 }
                 // Removals above may have moved slots and tombstoned cells: look again.
                 let Err(cell) = self.find(hash, key) else {
                     unreachable!("the key was absent and nothing inserted it")
                 };
-                self.insert(cell, hash, key, spans, now, cost)
+                self.insert(cell, hash, key, shape, now, cost)
             }
         };
         if record {
@@ -218,12 +218,12 @@ impl Table {
         cell: usize,
         hash: u64,
         key: &[u8],
-        spans: &[Span],
+        shape: &Shape,
         now: Tick,
         cost: u32,
     ) -> Decision {
         let mut log = Log::default();
-        let decision = log.decide(spans, now, cost, true);
+        let decision = log.decide(shape, now, cost, true);
         let slot = Slot {
             key: Key::new(key),
             last_seen: now,
