@@ -47,12 +47,13 @@ impl NaiveLog {
     /// Records one request for `key` at `now`, regardless of the limit (for filling memory).
     #[allow(dead_code)]
     pub fn record(&self, key: &[u8], now: Instant) {
-        self.keys
-            .lock()
-            .unwrap()
-            .entry(key.to_vec())
-            .or_default()
-            .push_back(now);
+        let mut keys = self.keys.lock().unwrap();
+        match keys.get_mut(key) {
+            Some(log) => log.push_back(now),
+            None => {
+                keys.insert(key.to_vec(), VecDeque::from([now]));
+            }
+        }
     }
 }
 
