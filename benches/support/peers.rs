@@ -3,6 +3,9 @@
 //! Shared by the benchmarks and the memory example through `#[path]`, so both measure the same
 //! naive log.
 
+// Each user takes only what it needs.
+#![allow(dead_code)]
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -45,7 +48,6 @@ impl NaiveLog {
     }
 
     /// Records one request for `key` at `now`, regardless of the limit (for filling memory).
-    #[allow(dead_code)]
     pub fn record(&self, key: &[u8], now: Instant) {
         let mut keys = self.keys.lock().unwrap();
         match keys.get_mut(key) {
