@@ -34,11 +34,24 @@ impl Shape {
         }
     }
 
-    /// Cursors a ring keeps: one per window but the longest.
-    #[inline]
-    fn cursors(&self) -> usize {
-        self.spans.len() - 1
+    /// A view of the windows as an array of `W`; the caller dispatches on the count.
+    #[inline(always)]
+    pub(crate) fn windows<const W: usize>(&self) -> Windows<'_, W> {
+        Windows {
+            spans: self
+                .spans
+                .first_chunk()
+                .expect("dispatched on the window count"),
+            max_words: self.max_words,
+        }
     }
+}
+
+/// A limiter's windows, `W` of them (a ring then keeps `W - 1` cursors).
+#[derive(Clone, Copy)]
+pub(crate) struct Windows<'a, const W: usize> {
+    pub(crate) spans: &'a [Span; W],
+    max_words: usize,
 }
 
 /// Whether a request admitted at `t` still counts in a window of `ticks` at `now`.
@@ -60,6 +73,8 @@ pub(crate) struct Log {
     back: Tick,
     /// Cost of everything in the log; zero means empty.
     total: u32,
+    /// Cost of the front entry alone, so the usual retry-after needs no walk.
+    front_count: u32,
     ring: Ring,
 }
 
@@ -81,44 +96,64 @@ impl Log {
 
     /// Decides a request of `cost` at `now` (never earlier than any entry), and records it if it
     /// is admitted and `record` is set.
-    #[inline]
-    pub(crate) fn decide(&mut self, shape: &Shape, now: Tick, cost: u32, record: bool) -> Decision {
-        self.expire(shape, now);
-        let spans = &shape.spans[..];
-        let allowed = spans.iter().enumerate().all(|(i, s)| {
-            u64::from(self.usage(shape, i, now)) + u64::from(cost) <= u64::from(s.limit)
-        });
-        if allowed && record {
-            self.record(shape, now, cost);
+    #[inline(always)]
+    pub(crate) fn decide<const W: usize>(
+        &mut self,
+        w: Windows<'_, W>,
+        now: Tick,
+        cost: u32,
+        record: bool,
+    ) -> Decision {
+        self.expire(w, now);
+        let spans = w.spans;
+        let mut usage = [0u32; W];
+        let mut allowed = true;
+        for (i, s) in spans.iter().enumerate() {
+            usage[i] = self.usage(w, i, now);
+            allowed &= u64::from(usage[i]) + u64::from(cost) <= u64::from(s.limit);
         }
-        // A peek reports the numbers as if it had recorded.
-        let pending = if allowed && !record { cost } else { 0 };
 
-        // The binding window: least remaining; the first (longest) wins ties.
+        // The binding window: least remaining once this request counts; the first (longest)
+        // wins ties.
+        let counted = if allowed { cost } else { 0 };
         let mut binding = 0;
         let mut least = u32::MAX;
-        let mut binding_usage = 0;
         for (i, s) in spans.iter().enumerate() {
-            let usage = self.usage(shape, i, now) + pending;
-            let remaining = s.limit - usage;
+            let remaining = s.limit - (usage[i] + counted);
             if remaining < least {
-                (binding, least, binding_usage) = (i, remaining, usage);
+                (binding, least) = (i, remaining);
             }
         }
         let span = spans[binding];
-        let reset_after = match self.oldest(shape, binding, now) {
+        // Recording appends the newest entry, so the oldest one a window counts is the same
+        // before and after, unless the window was empty.
+        let reset_after = match self.oldest(binding, usage[binding]) {
             Some(t) => leaves(t, span.ticks, now),
-            None if binding_usage > 0 => span.ticks,
+            None if allowed => span.ticks,
             None => 0,
         };
         let retry_after = if allowed {
             0
         } else {
-            (0..spans.len())
-                .map(|i| self.wait(shape, i, now, cost))
-                .max()
-                .unwrap_or(0)
+            let mut wait = 0;
+            for (i, s) in spans.iter().enumerate() {
+                let over = u64::from(usage[i]) + u64::from(cost);
+                if over > u64::from(s.limit) {
+                    // At most the usage, as the cost is within the limit: fits in a u32.
+                    let need = (over - u64::from(s.limit)) as u32;
+                    wait = wait.max(if i == 0 && need <= self.front_count {
+                        // The usual case: the front entry alone frees enough.
+                        leaves(self.front, s.ticks, now)
+                    } else {
+                        self.wait(w, i, now, need)
+                    });
+                }
+            }
+            wait
         };
+        if allowed && record {
+            self.record(w, now, cost);
+        }
         Decision {
             allowed,
             window: span.index,
@@ -131,11 +166,11 @@ impl Log {
 
     /// Cost counted by window `i` at `now`; [`expire`](Self::expire) has run.
     #[inline]
-    fn usage(&self, shape: &Shape, i: usize, now: Tick) -> u32 {
+    fn usage<const W: usize>(&self, w: Windows<'_, W>, i: usize, now: Tick) -> u32 {
         if i == 0 {
             self.total
         } else if !self.ring.is_allocated() {
-            if inside(self.front, shape.spans[i].ticks, now) {
+            if inside(self.front, w.spans[i].ticks, now) {
                 self.total
             } else {
                 0
@@ -145,10 +180,10 @@ impl Log {
         }
     }
 
-    /// Tick of the oldest entry window `i` counts, if any.
+    /// Tick of the oldest entry window `i` counts, given that it counts `usage`.
     #[inline]
-    fn oldest(&self, shape: &Shape, i: usize, now: Tick) -> Option<Tick> {
-        if self.usage(shape, i, now) == 0 {
+    fn oldest(&self, i: usize, usage: u32) -> Option<Tick> {
+        if usage == 0 {
             None
         } else if i == 0 || !self.ring.is_allocated() {
             Some(self.front)
@@ -158,19 +193,34 @@ impl Log {
     }
 
     /// Moves every window past the entries that have left it at `now`.
-    #[inline]
-    fn expire(&mut self, shape: &Shape, now: Tick) {
+    #[inline(always)]
+    fn expire<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick) {
         if self.total == 0 {
             return;
         }
-        let spans = &shape.spans[..];
+        let spans = w.spans;
         if !self.ring.is_allocated() {
             if !inside(self.front, spans[0].ticks, now) {
                 self.total = 0;
             }
             return;
         }
-        let cursors = shape.cursors();
+        // The usual case on a busy key: nothing has left any window since the last check.
+        let moved = !inside(self.front, spans[0].ticks, now)
+            || spans[1..].iter().enumerate().any(|(c, span)| {
+                let cur = self.ring.cursor(c);
+                cur.sum > 0 && !inside(cur.tick, span.ticks, now)
+            });
+        if moved {
+            self.expire_ring(w, now);
+        }
+    }
+
+    /// [`expire`](Self::expire) for a log in a ring, once something has left a window.
+    #[inline(never)]
+    fn expire_ring<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick) {
+        let spans = w.spans;
+        let cursors = W - 1;
         // Shorter windows first: whatever left the longest window left them too, so after this
         // no cursor points into the part of the ring the front is about to drop.
         for (c, span) in spans[1..].iter().enumerate() {
@@ -189,11 +239,12 @@ impl Log {
             self.ring.set_cursor(c, cur);
         }
         while self.total > 0 && !inside(self.front, spans[0].ticks, now) {
-            let (count, next) = self.ring.entry_at(cursors, self.ring.front());
+            let (_, next) = self.ring.entry_at(cursors, self.ring.front());
             self.ring.pop_front_to(cursors, next);
-            self.total -= count as u32;
+            self.total -= self.front_count;
             if self.total > 0 {
                 self.front += self.ring.delta_at(cursors, next);
+                self.front_count = self.ring.entry_at(cursors, next).0 as u32;
             }
         }
         if self.total == 0 {
@@ -203,18 +254,17 @@ impl Log {
 
     /// Records `cost` at `now`; every window admits it.
     #[inline]
-    fn record(&mut self, shape: &Shape, now: Tick, cost: u32) {
-        let cursors = shape.cursors();
+    fn record<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick, cost: u32) {
+        let cursors = W - 1;
         if self.total == 0 {
-            (self.front, self.back, self.total) = (now, now, cost);
+            (self.front, self.back, self.total, self.front_count) = (now, now, cost, cost);
             return;
         }
         if now == self.back {
             // Same tick: the newest entry grows. It is inside every window, so every sum grows.
             if self.ring.is_allocated() {
                 if !self.ring.last_has_room(cursors, cost) {
-                    self.ring
-                        .reserve(cursors, words_for(0, cost), shape.max_words);
+                    self.ring.reserve(cursors, words_for(0, cost), w.max_words);
                 }
                 self.ring.add_to_last(cursors, cost);
                 for c in 0..cursors {
@@ -223,15 +273,18 @@ impl Log {
                     self.ring.set_cursor(c, cur);
                 }
             }
+            if self.front == self.back {
+                self.front_count += cost;
+            }
             self.total += cost;
             return;
         }
         let delta = now - self.back;
         if !self.ring.is_allocated() {
-            self.spill(shape, now, cost);
+            self.spill(w, now, cost);
         } else {
             self.ring
-                .reserve(cursors, words_for(delta, cost), shape.max_words);
+                .reserve(cursors, words_for(delta, cost), w.max_words);
             let at = self.ring.push_entry(cursors, delta, cost);
             for c in 0..cursors {
                 let mut cur = self.ring.cursor(c);
@@ -247,14 +300,14 @@ impl Log {
     }
 
     /// Moves a one-entry log into a ring, with a second entry of `cost` at `now`.
-    fn spill(&mut self, shape: &Shape, now: Tick, cost: u32) {
-        let cursors = shape.cursors();
+    fn spill<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick, cost: u32) {
+        let cursors = W - 1;
         let delta = now - self.back;
         let need = words_for(0, self.total) + words_for(delta, cost);
-        let mut ring = Ring::with_capacity(cursors, need.max(4).min(shape.max_words).max(need));
+        let mut ring = Ring::with_capacity(cursors, need.max(4).min(w.max_words).max(need));
         let first = ring.push_entry(cursors, 0, self.total);
         let second = ring.push_entry(cursors, delta, cost);
-        for (c, span) in shape.spans[1..].iter().enumerate() {
+        for (c, span) in w.spans[1..].iter().enumerate() {
             let cur = if inside(self.front, span.ticks, now) {
                 Cursor {
                     at: first,
@@ -273,21 +326,15 @@ impl Log {
         self.ring = ring;
     }
 
-    /// How long until window `i` admits `cost` if nothing else arrives.
-    fn wait(&self, shape: &Shape, i: usize, now: Tick, cost: u32) -> Tick {
-        let span = shape.spans[i];
-        let usage = u64::from(self.usage(shape, i, now));
-        let Some(need) = (usage + u64::from(cost)).checked_sub(u64::from(span.limit)) else {
-            return 0;
-        };
-        if need == 0 {
-            return 0;
-        }
-        if !self.ring.is_allocated() {
-            // One entry holds all the usage, and the cost fits an empty window.
+    /// How long until window `i` has let `need` units leave (`need` is at most its usage).
+    #[inline(never)]
+    fn wait<const W: usize>(&self, w: Windows<'_, W>, i: usize, now: Tick, need: u32) -> Tick {
+        let span = w.spans[i];
+        if !self.ring.is_allocated() || (i == 0 && need <= self.front_count) {
+            // The front entry alone frees enough (a one-entry log holds all the usage).
             return leaves(self.front, span.ticks, now);
         }
-        let cursors = shape.cursors();
+        let cursors = W - 1;
         let (mut at, mut tick) = if i == 0 {
             (self.ring.front(), self.front)
         } else {
@@ -300,7 +347,7 @@ impl Log {
             let (count, next) = self.ring.entry_at(cursors, at);
             freed += count;
             // `need` never exceeds the usage, so the walk stops by the newest entry at the latest.
-            if freed >= need || next == end {
+            if freed >= u64::from(need) || next == end {
                 return leaves(tick, span.ticks, now);
             }
             tick += self.ring.delta_at(cursors, next);

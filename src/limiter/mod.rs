@@ -427,9 +427,77 @@ impl<C: Clock> Limiter<C> {
             });
         }
         let hash = self.hasher.hash_one(key);
-        self.shard(hash)
-            .lock()
-            .decide(hash, key, &self.rules, now, cost as u32, record)
+        let mut table = self.shard(hash).lock();
+        let (shape, on_full) = (&self.rules.shape, self.rules.on_full);
+        let cost = cost as u32;
+        // One copy of the check per window count: loops over the windows unroll, and the layout
+        // of every key's ring (which depends on the count) becomes a constant.
+        match shape.spans.len() {
+            1 => table.decide(
+                hash,
+                key,
+                (shape.windows::<1>(), on_full),
+                now,
+                cost,
+                record,
+            ),
+            2 => table.decide(
+                hash,
+                key,
+                (shape.windows::<2>(), on_full),
+                now,
+                cost,
+                record,
+            ),
+            3 => table.decide(
+                hash,
+                key,
+                (shape.windows::<3>(), on_full),
+                now,
+                cost,
+                record,
+            ),
+            4 => table.decide(
+                hash,
+                key,
+                (shape.windows::<4>(), on_full),
+                now,
+                cost,
+                record,
+            ),
+            5 => table.decide(
+                hash,
+                key,
+                (shape.windows::<5>(), on_full),
+                now,
+                cost,
+                record,
+            ),
+            6 => table.decide(
+                hash,
+                key,
+                (shape.windows::<6>(), on_full),
+                now,
+                cost,
+                record,
+            ),
+            7 => table.decide(
+                hash,
+                key,
+                (shape.windows::<7>(), on_full),
+                now,
+                cost,
+                record,
+            ),
+            _ => table.decide(
+                hash,
+                key,
+                (shape.windows::<MAX_WINDOWS>(), on_full),
+                now,
+                cost,
+                record,
+            ),
+        }
     }
 }
 

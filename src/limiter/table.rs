@@ -9,8 +9,8 @@ use std::hash::BuildHasher;
 
 use crate::clock::Tick;
 use crate::limiter::key::Key;
-use crate::limiter::log::{Log, Shape};
-use crate::limiter::{CheckError, Decision, FullPolicy, Rules};
+use crate::limiter::log::{Log, Windows};
+use crate::limiter::{CheckError, Decision, FullPolicy};
 
 /// An index cell that never held a slot.
 const EMPTY: u32 = 0;
@@ -134,7 +134,7 @@ impl Table {
     }
 
     /// Finds `key`: `Ok(slab position)`, or `Err(index cell where it would go)`.
-    #[inline]
+    #[inline(always)]
     fn find(&self, hash: u64, key: &[u8]) -> Result<usize, usize> {
         let mask = self.index.len() - 1;
         let tag = tag(hash);
@@ -149,7 +149,7 @@ impl Table {
                 free.get_or_insert(cell);
             } else if c & !POS_MASK == tag {
                 let pos = (c & POS_MASK) as usize - 2;
-                if self.slots[pos].key.as_bytes() == key {
+                if self.slots[pos].key.is(key) {
                     return Ok(pos);
                 }
             }
@@ -168,32 +168,37 @@ impl Table {
     }
 
     /// Decides a request for `key`, recording it if admitted and `record` is set.
-    pub(crate) fn decide(
+    #[inline(always)]
+    pub(crate) fn decide<const W: usize>(
         &mut self,
         hash: u64,
         key: &[u8],
-        rules: &Rules,
+        rules: (Windows<'_, W>, FullPolicy),
         now: Tick,
         cost: u32,
         record: bool,
     ) -> Result<Decision, CheckError> {
-        let shape = &rules.shape;
+        let (shape, on_full) = rules;
         let longest = shape.spans[0].ticks;
         let now = self.clamp(now);
         let decision = match self.find(hash, key) {
             Ok(pos) => {
                 let slot = &mut self.slots[pos];
                 slot.last_seen = now;
-                let before = slot.log.heap_bytes();
-                let d = slot.log.decide(shape, now, cost, record);
-                self.heap = self.heap + slot.log.heap_bytes() - before;
-                d
+                if record {
+                    let before = slot.log.heap_bytes();
+                    let d = slot.log.decide(shape, now, cost, true);
+                    self.heap = self.heap + slot.log.heap_bytes() - before;
+                    d
+                } else {
+                    slot.log.decide(shape, now, cost, false)
+                }
             }
             Err(_) if !record => Log::default().decide(shape, now, cost, false),
             Err(_) => {
                 self.sweep_step(now, longest, SWEEP_STEP);
                 if self.slots.len() >= self.capacity {
-                    self.make_room(now, longest, rules.on_full)?;
+                    self.make_room(now, longest, on_full)?;
                 }
                 // Removals above may have moved slots and tombstoned cells: look again.
                 let Err(cell) = self.find(hash, key) else {
@@ -213,12 +218,12 @@ impl Table {
         Ok(decision)
     }
 
-    fn insert(
+    fn insert<const W: usize>(
         &mut self,
         cell: usize,
         hash: u64,
         key: &[u8],
-        shape: &Shape,
+        shape: Windows<'_, W>,
         now: Tick,
         cost: u32,
     ) -> Decision {
