@@ -570,7 +570,7 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
                 if !permits.is_empty() {
                     let (permit, ticket) = permits.swap_remove(permit % permits.len());
                     drop(permit);
-                    let _ = model.record(ticket, Outcome::Ignored, 0);
+                    model.record(ticket, Outcome::Ignored, 0);
                 }
             }
             Op::Advance(by) => model.now = model.now.saturating_add(by),
@@ -635,7 +635,7 @@ fn run(s: &Scenario) -> Result<(), TestCaseError> {
     // Every permit ends exactly once.
     for (permit, ticket) in permits.drain(..) {
         drop(permit);
-        let _ = model.record(ticket, Outcome::Ignored, 0);
+        model.record(ticket, Outcome::Ignored, 0);
     }
     let c = breaker.counters();
     prop_assert_eq!(c, model.counters);

@@ -74,7 +74,7 @@ struct Core {
 /// let breaker = Breaker::builder(config).clock(clock.clone()).build().unwrap();
 /// for _ in 0..2 {
 ///     let permit = breaker.try_acquire().unwrap();
-///     let _ = permit.record(Outcome::Failure, Duration::from_millis(20));
+///     permit.record(Outcome::Failure, Duration::from_millis(20));
 /// }
 /// assert_eq!(breaker.state(), State::Open);
 /// let no = breaker.try_acquire().unwrap_err();
@@ -83,7 +83,7 @@ struct Core {
 /// clock.advance(Duration::from_secs(5));
 /// let trial = breaker.try_acquire().unwrap();
 /// assert!(trial.is_trial());
-/// let _ = trial.record(Outcome::Success, Duration::from_millis(20));
+/// trial.record(Outcome::Success, Duration::from_millis(20));
 /// assert_eq!(breaker.state(), State::Closed);
 /// ```
 pub struct Breaker {
@@ -242,7 +242,7 @@ impl Breaker {
     /// let breaker = Breaker::new(BreakerConfig::new().consecutive_failures(5)).unwrap();
     /// match breaker.try_acquire() {
     ///     Ok(permit) => {
-    ///         let _ = permit.record(Outcome::Success, Duration::from_millis(12));
+    ///         permit.record(Outcome::Success, Duration::from_millis(12));
     ///     }
     ///     Err(rejected) => println!("503, {rejected}"),
     /// }
@@ -344,7 +344,7 @@ impl Breaker {
     /// use sluicegate::breaker::{Breaker, BreakerConfig, Outcome, State};
     /// let breaker = Breaker::new(BreakerConfig::new().consecutive_failures(1)).unwrap();
     /// assert!(breaker.disable());
-    /// let _ = breaker.try_acquire().unwrap().record(Outcome::Failure, Duration::ZERO);
+    /// breaker.try_acquire().unwrap().record(Outcome::Failure, Duration::ZERO);
     /// assert_eq!((breaker.state(), breaker.counters().failures), (State::Disabled, 1));
     /// ```
     pub fn disable(&self) -> bool {

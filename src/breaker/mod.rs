@@ -39,7 +39,7 @@
 //! )?;
 //! match breaker.try_acquire() {
 //!     Ok(permit) => {
-//!         let _ = permit.record(Outcome::Success, Duration::from_millis(8));
+//!         permit.record(Outcome::Success, Duration::from_millis(8));
 //!     }
 //!     Err(rejected) => eprintln!("503 Service Unavailable: {rejected}"),
 //! }

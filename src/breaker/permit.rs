@@ -44,7 +44,6 @@ pub enum Outcome {
 /// assert_eq!(permit.record(Outcome::Failure, Duration::ZERO), Recorded::Stale);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[must_use = "a stale result was not counted; callers may want to know"]
 pub enum Recorded {
     /// Counted in the generation the permit was admitted in.
     Counted,
@@ -164,8 +163,7 @@ impl<'a> Permit<'a> {
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self
-                .breaker
+            self.breaker
                 .settle(self.generation, self.trial, Outcome::Ignored, 0);
         }
     }

@@ -295,7 +295,7 @@ impl BreakersBuilder {
 /// use sluicegate::breaker::{BreakerConfig, Breakers, KeyedError, Outcome};
 /// let breakers = Breakers::builder(BreakerConfig::new().consecutive_failures(1)).build()?;
 /// let permit = breakers.try_acquire("db-1:5432")?;
-/// let _ = permit.record(Outcome::Failure, Duration::from_millis(3));
+/// permit.record(Outcome::Failure, Duration::from_millis(3));
 /// assert!(matches!(breakers.try_acquire("db-1:5432"), Err(KeyedError::Open(_))));
 /// assert!(breakers.try_acquire("db-2:5432").is_ok()); // each key has its own breaker
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -354,7 +354,7 @@ impl Breakers {
     /// let breakers = Breakers::builder(BreakerConfig::new().consecutive_failures(5)).build().unwrap();
     /// match breakers.try_acquire("search.internal") {
     ///     Ok(permit) => {
-    ///         let _ = permit.record(Outcome::Success, Duration::from_millis(4));
+    ///         permit.record(Outcome::Success, Duration::from_millis(4));
     ///     }
     ///     Err(KeyedError::Open(rejected)) => println!("503: {rejected}"),
     ///     Err(other) => println!("500: {other}"),
