@@ -68,8 +68,15 @@ const COUNTS: usize = 8;
 pub const MAX_LANES: usize = 64;
 
 /// Counters striped over lanes; each thread adds to its own lane, reads add the lanes up.
+///
+/// A single lane sits inline, beside the state word that precedes it in the breaker, so a
+/// keyed breaker's Closed path touches one cache line. Several lanes live apart, one cache
+/// line each, and the inline one goes unused.
+#[repr(C)]
 pub(crate) struct Lanes {
-    lanes: Box<[CachePadded<[AtomicU64; COUNTS]>]>,
+    solo: [AtomicU64; COUNTS],
+    striped: Box<[CachePadded<[AtomicU64; COUNTS]>]>,
+    /// `lanes - 1` with several lanes; 0 with the inline one.
     mask: usize,
 }
 
@@ -77,8 +84,10 @@ impl Lanes {
     /// `lanes` must be a power of two.
     pub(crate) fn new(lanes: usize) -> Self {
         debug_assert!(lanes.is_power_of_two());
+        let striped = if lanes == 1 { 0 } else { lanes };
         Self {
-            lanes: (0..lanes)
+            solo: Default::default(),
+            striped: (0..striped)
                 .map(|_| CachePadded::new(Default::default()))
                 .collect(),
             mask: lanes - 1,
@@ -86,13 +95,17 @@ impl Lanes {
     }
 
     #[inline]
-    pub(crate) fn add(&self, count: Count, n: u64) {
-        let lane = if self.mask == 0 {
-            0
+    fn lane(&self) -> &[AtomicU64; COUNTS] {
+        if self.mask == 0 {
+            &self.solo
         } else {
-            thread_lane() & self.mask
-        };
-        self.lanes[lane][count as usize].fetch_add(n, Ordering::Relaxed);
+            &self.striped[thread_lane() & self.mask]
+        }
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, count: Count, n: u64) {
+        self.lane()[count as usize].fetch_add(n, Ordering::Relaxed);
     }
 
     #[inline]
@@ -101,8 +114,10 @@ impl Lanes {
     }
 
     pub(crate) fn get(&self, count: Count) -> u64 {
-        self.lanes
+        self.striped
             .iter()
+            .map(|lane| &**lane)
+            .chain([&self.solo])
             .map(|lane| lane[count as usize].load(Ordering::Relaxed))
             .fold(0, u64::wrapping_add)
     }
@@ -120,9 +135,9 @@ impl Lanes {
         }
     }
 
-    /// Bytes these lanes occupy.
-    pub(crate) fn bytes(&self) -> usize {
-        self.lanes.len() * size_of::<CachePadded<[AtomicU64; COUNTS]>>()
+    /// Bytes these lanes occupy outside the breaker.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.striped.len() * size_of::<CachePadded<[AtomicU64; COUNTS]>>()
     }
 }
 
@@ -171,6 +186,12 @@ mod tests {
         });
         let c = lanes.snapshot();
         assert_eq!((c.successes, c.slow, c.failures), (6000, 12, 0));
-        assert_eq!(lanes.bytes(), 4 * size_of::<CachePadded<[AtomicU64; 8]>>());
+        assert_eq!(
+            lanes.heap_bytes(),
+            4 * size_of::<CachePadded<[AtomicU64; 8]>>()
+        );
+        let solo = Lanes::new(1);
+        solo.add(Count::Stale, 3);
+        assert_eq!((solo.get(Count::Stale), solo.heap_bytes()), (3, 0));
     }
 }

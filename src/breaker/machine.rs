@@ -16,7 +16,6 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::breaker::config::{Settings, reaches};
@@ -34,14 +33,6 @@ use crate::clock::{Clock, MonotonicClock, Tick};
 
 /// What a call's admission decided: the generation and, for a trial, its id.
 type Ticket = (u64, u64);
-
-/// The word every path reads, and the end of the current open time, on a line of their own.
-#[derive(Debug)]
-struct Hot {
-    word: AtomicU64,
-    /// When the current open time ends; meaningful while the state is Open.
-    open_until: AtomicU64,
-}
 
 /// What only the lock holder touches.
 struct Core {
@@ -86,15 +77,20 @@ struct Core {
 /// trial.record(Outcome::Success, Duration::from_millis(20));
 /// assert_eq!(breaker.state(), State::Closed);
 /// ```
+// `repr(C)` keeps the fields every Closed call touches (state word, counters) at the front,
+// so a breaker in an `Arc` shares one cache line with its reference count.
+#[repr(C)]
 pub struct Breaker {
-    hot: CachePadded<Hot>,
+    word: AtomicU64,
+    /// When the current open time ends; meaningful while the state is Open.
+    open_until: AtomicU64,
+    counters: Lanes,
     /// The consecutive-failures threshold, or 0 without one (copied from the settings for the
     /// lock-free path).
     streak_limit: u32,
     /// Whether Closed outcomes go into a window, and so through the lock.
     windowed: bool,
     settings: Arc<Settings>,
-    counters: Lanes,
     core: Mutex<Core>,
     events: Events,
     clock: Arc<dyn Clock>,
@@ -212,10 +208,9 @@ impl Breaker {
             });
         }
         Ok(Self {
-            hot: CachePadded::new(Hot {
-                word: AtomicU64::new(Word::new(State::Closed, 0).0),
-                open_until: AtomicU64::new(0),
-            }),
+            word: AtomicU64::new(Word::new(State::Closed, 0).0),
+            open_until: AtomicU64::new(0),
+            counters: Lanes::new(lanes),
             streak_limit: settings.streak_limit.unwrap_or(0),
             windowed: settings.window.is_some(),
             core: Mutex::new(Core {
@@ -226,7 +221,6 @@ impl Breaker {
                 random,
             }),
             settings,
-            counters: Lanes::new(lanes),
             events: Events::new(listener),
             clock,
         })
@@ -397,7 +391,7 @@ impl Breaker {
 
     /// Bytes this breaker occupies, not counting its listener or random source.
     pub(crate) fn bytes(&self) -> usize {
-        size_of::<Self>() + self.counters.bytes()
+        size_of::<Self>() + self.counters.heap_bytes()
     }
 
     pub(crate) fn permitted(&self) -> u64 {
@@ -406,7 +400,7 @@ impl Breaker {
 
     #[inline]
     fn word(&self) -> Word {
-        Word(self.hot.word.load(Ordering::Acquire))
+        Word(self.word.load(Ordering::Acquire))
     }
 
     /// Decides an admission, counting it.
@@ -431,7 +425,7 @@ impl Breaker {
             State::Open => {
                 // Rejections while open are the busy path of an outage: no lock for them.
                 let now = self.clock.now();
-                let until = self.hot.open_until.load(Ordering::Acquire);
+                let until = self.open_until.load(Ordering::Acquire);
                 if now < until {
                     return Err(open_rejection(until, now));
                 }
@@ -489,7 +483,7 @@ impl Breaker {
             } else {
                 word.with_streak(0)
             };
-            match self.hot.word.compare_exchange_weak(
+            match self.word.compare_exchange_weak(
                 word.0,
                 next.0,
                 Ordering::AcqRel,
@@ -614,7 +608,7 @@ impl Step<'_> {
     }
 
     fn open_until(&self) -> Tick {
-        self.breaker.hot.open_until.load(Ordering::Relaxed)
+        self.breaker.open_until.load(Ordering::Relaxed)
     }
 
     fn settle(&mut self, generation: u64, trial: u64, outcome: Outcome, elapsed: Tick) -> Recorded {
@@ -659,7 +653,7 @@ impl Step<'_> {
             // Lock-free writers leave the run alone while a window is configured, and with no
             // window only a due trip reaches here, which `locked` has already made.
             self.word = self.word.with_streak(streak);
-            b.hot.word.store(self.word.0, Ordering::Release);
+            b.word.store(self.word.0, Ordering::Release);
         }
         let cause = if b.streak_limit > 0 && self.word.streak() >= b.streak_limit {
             Some(Cause::ConsecutiveFailures)
@@ -748,15 +742,13 @@ impl Step<'_> {
                 if schedule.jitters() {
                     open_for = schedule.jittered(open_for, self.core.random.next_u64());
                 }
-                b.hot
-                    .open_until
+                b.open_until
                     .store(self.now.saturating_add(open_for), Ordering::Relaxed);
             }
             let next = from.next(to);
             // Only lock-free outcomes race with us here, changing the failure run of a Closed
             // word; if one has just made a trip due, that trip comes first.
             match b
-                .hot
                 .word
                 .compare_exchange(from.0, next.0, Ordering::AcqRel, Ordering::Acquire)
             {
