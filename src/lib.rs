@@ -5,6 +5,8 @@
 //!
 //! - [`Limiter`]: a lock-sharded sliding-window log. "At most N in any window of length W",
 //!   for one or several windows at once, per byte-string key.
+//! - [`Breaker`]: a circuit breaker with generation-safe outcomes, rate and slow-call windows
+//!   and bounded half-open probing; [`Breakers`] keeps one per key.
 //! - [`clock`]: the time source limiters read, with a manual clock for tests.
 //!
 //! ```
@@ -17,9 +19,11 @@
 
 #![warn(missing_docs)]
 
+pub mod breaker;
 pub mod clock;
 pub mod limiter;
 
+pub use breaker::{Breaker, BreakerConfig, Breakers, Outcome, Permit, Rejected};
 pub use limiter::{
     CheckError, ConfigError, Decision, FullPolicy, Limiter, LimiterBuilder, Stats, Window,
 };
