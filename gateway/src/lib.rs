@@ -1,0 +1,9 @@
+//! # sluicegate-gateway
+//!
+//! An API gateway built on the Sluicegate engine: tower layers for JWT authentication, exact
+//! sliding-window rate limits and per-upstream circuit breakers, and a hyper-based proxy
+//! configured by a Kong-style declarative YAML file.
+
+#![warn(missing_docs)]
+
+pub mod body;
