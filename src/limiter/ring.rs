@@ -191,6 +191,7 @@ impl Ring {
 
     /// Appends an entry of `count` at `delta` ticks after the previous one; returns where it
     /// starts. The caller has made room with [`reserve`](Self::reserve).
+    #[inline]
     pub(crate) fn push_entry(&mut self, cursors: usize, delta: Tick, count: u32) -> usize {
         let at = self.end(cursors);
         if delta > Tick::from(DELTA_MASK) {
@@ -242,12 +243,19 @@ impl Ring {
 
     /// Makes room for `more` words, growing to at most `bound` words (the most the log can ever
     /// need) and at least doubling, so appends stay amortised O(1).
+    #[inline]
     pub(crate) fn reserve(&mut self, cursors: usize, more: usize, bound: usize) {
+        if self.len() + more > self.capacity(cursors) {
+            self.grow(cursors, more, bound);
+        }
+    }
+
+    /// [`reserve`](Self::reserve) once the ring is full: moves the words to a larger buffer.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, cursors: usize, more: usize, bound: usize) {
         let cap = self.capacity(cursors);
         let need = self.len() + more;
-        if need <= cap {
-            return;
-        }
         let new_cap = (cap * 2).max(4).min(bound).max(need);
         let mut grown = Self::with_capacity(cursors, new_cap);
         let (start, len) = (self.start(), self.len());
