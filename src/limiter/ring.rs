@@ -194,6 +194,13 @@ impl Ring {
     #[inline]
     pub(crate) fn push_entry(&mut self, cursors: usize, delta: Tick, count: u32) -> usize {
         let at = self.end(cursors);
+        if count == 1 && delta <= Tick::from(DELTA_MASK) {
+            // The usual entry: one TICK word.
+            let d = self.data(cursors);
+            self.buf[d + at] = delta as u32;
+            self.buf[1] += 1;
+            return at;
+        }
         if delta > Tick::from(DELTA_MASK) {
             self.push_word(cursors, HIGH | (delta >> 31) as u32);
         }
@@ -260,9 +267,11 @@ impl Ring {
         let mut grown = Self::with_capacity(cursors, new_cap);
         let (start, len) = (self.start(), self.len());
         let d = self.data(cursors);
-        for i in 0..len {
-            grown.buf[d + i] = self.buf[d + self.wrap(cursors, start + i)];
-        }
+        // The live words in order: from the start to the end of the buffer, then the wrapped
+        // part from the beginning of the data.
+        let head = len.min(cap - start);
+        grown.buf[d..d + head].copy_from_slice(&self.buf[d + start..d + start + head]);
+        grown.buf[d + head..d + len].copy_from_slice(&self.buf[d..d + len - head]);
         grown.buf[1] = len as u32;
         // Cursors keep their offset from the start.
         for c in 0..cursors {
