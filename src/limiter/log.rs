@@ -6,8 +6,10 @@
 //! sum from there on, so a check moves cursors past expired entries (amortised O(1)) and compares
 //! sums; nothing is scanned.
 //!
-//! A log with at most one entry needs no ring at all: `front`, `back` and `total` say everything.
-//! Most keys of a large population are like that, and cost no allocation.
+//! A log with at most one entry needs no ring at all: `front` and `total` say everything (the
+//! newest entry is the oldest). Most keys of a large population are like that, and cost no
+//! allocation. A ring keeps the newest entry's tick in its header, which an append reads anyway,
+//! so a key's whole table slot fits one cache line.
 
 use crate::clock::Tick;
 use crate::limiter::Decision;
@@ -70,7 +72,6 @@ fn leaves(t: Tick, ticks: Tick, now: Tick) -> Tick {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Log {
     front: Tick,
-    back: Tick,
     /// Cost of everything in the log; zero means empty.
     total: u32,
     /// Cost of the front entry alone, so the usual retry-after needs no walk.
@@ -81,7 +82,17 @@ pub(crate) struct Log {
 impl Log {
     /// Whether nothing in the log counts any more at `now` (all of it left the longest window).
     pub(crate) fn is_idle(&self, now: Tick, longest: Tick) -> bool {
-        self.total == 0 || !inside(self.back, longest, now)
+        self.total == 0 || !inside(self.back(), longest, now)
+    }
+
+    /// Tick of the newest entry; meaningless when the log is empty.
+    #[inline]
+    fn back(&self) -> Tick {
+        if self.ring.is_allocated() {
+            self.ring.back()
+        } else {
+            self.front
+        }
     }
 
     /// Forgets everything.
@@ -260,10 +271,11 @@ impl Log {
     fn record<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick, cost: u32) {
         let cursors = W - 1;
         if self.total == 0 {
-            (self.front, self.back, self.total, self.front_count) = (now, now, cost, cost);
+            (self.front, self.total, self.front_count) = (now, cost, cost);
             return;
         }
-        if now == self.back {
+        let back = self.back();
+        if now == back {
             // Same tick: the newest entry grows. It is inside every window, so every sum grows.
             if self.ring.is_allocated() {
                 if !self.ring.last_has_room(cursors, cost) {
@@ -276,13 +288,13 @@ impl Log {
                     self.ring.set_cursor(c, cur);
                 }
             }
-            if self.front == self.back {
+            if self.front == back {
                 self.front_count += cost;
             }
             self.total += cost;
             return;
         }
-        let delta = now - self.back;
+        let delta = now - back;
         if !self.ring.is_allocated() {
             self.spill(w, now, cost);
         } else {
@@ -299,13 +311,13 @@ impl Log {
             }
         }
         self.total += cost;
-        self.back = now;
+        self.ring.set_back(now);
     }
 
     /// Moves a one-entry log into a ring, with a second entry of `cost` at `now`.
     fn spill<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick, cost: u32) {
         let cursors = W - 1;
-        let delta = now - self.back;
+        let delta = now - self.front;
         let need = words_for(0, self.total) + words_for(delta, cost);
         let mut ring = Ring::with_capacity(cursors, need.max(4).min(w.max_words).max(need));
         let first = ring.push_entry(cursors, 0, self.total);

@@ -10,8 +10,8 @@
 //! 11hh…h  HIGH   precedes a TICK whose delta needs more than 31 bits: adds h << 31 to it
 //! ```
 //!
-//! The buffer also carries a small header: where the live words start, how many there are, and
-//! one cursor per window except the longest (whose cursor is the front of the log itself). The
+//! The buffer also carries a small header: where the live words start, how many there are, the
+//! newest entry's tick, and one cursor per window except the longest (whose cursor is the front of the log itself). The
 //! whole state of a busy key is therefore one allocation.
 
 use crate::clock::Tick;
@@ -22,8 +22,9 @@ const HIGH: u32 = 0b11 << 30;
 const DELTA_MASK: u32 = (1 << 31) - 1;
 const PAYLOAD: u32 = (1 << 30) - 1;
 
-/// Header words: start of the live words, number of live words.
-const HEADER: usize = 2;
+/// Header words: start of the live words, number of live words, the newest entry's tick (two
+/// words).
+const HEADER: usize = 4;
 /// Words per cursor: position, tick (two words), sum.
 const CURSOR: usize = 4;
 
@@ -120,6 +121,18 @@ impl Ring {
     #[inline]
     fn word(&self, cursors: usize, index: usize) -> u32 {
         self.buf[self.data(cursors) + index]
+    }
+
+    /// Tick of the newest entry, as last set.
+    #[inline]
+    pub(crate) fn back(&self) -> Tick {
+        Tick::from(self.buf[2]) | Tick::from(self.buf[3]) << 32
+    }
+
+    #[inline]
+    pub(crate) fn set_back(&mut self, back: Tick) {
+        self.buf[2] = back as u32;
+        self.buf[3] = (back >> 32) as u32;
     }
 
     /// Cursor `i` (0-based over the windows after the longest).
@@ -273,6 +286,7 @@ impl Ring {
         grown.buf[d..d + head].copy_from_slice(&self.buf[d + start..d + start + head]);
         grown.buf[d + head..d + len].copy_from_slice(&self.buf[d..d + len - head]);
         grown.buf[1] = len as u32;
+        grown.set_back(self.back());
         // Cursors keep their offset from the start.
         for c in 0..cursors {
             let mut cur = self.cursor(c);
