@@ -55,6 +55,7 @@ mod machine;
 mod permit;
 mod registry;
 mod state;
+mod thread_slot;
 mod trials;
 mod window;
 

@@ -126,6 +126,7 @@ impl<'a> Permit<'a> {
     }
 
     /// Reports how the call went and how long it took (for the slow-call policy).
+    #[inline]
     pub fn record(mut self, outcome: Outcome, elapsed: Duration) -> Recorded {
         self.done = true;
         self.breaker.settle(
@@ -161,6 +162,7 @@ impl<'a> Permit<'a> {
 }
 
 impl Drop for Permit<'_> {
+    #[inline]
     fn drop(&mut self) {
         if !self.done {
             self.breaker
