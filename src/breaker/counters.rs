@@ -53,11 +53,12 @@ pub struct Counters {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(usize)]
 pub(crate) enum Count {
+    // The two a Closed call adds to come first, on the lane's first 16 bytes.
     Permitted,
-    Rejected,
     Successes,
     Failures,
     Ignored,
+    Rejected,
     Slow,
     Stale,
     TrialTimeouts,
@@ -78,13 +79,14 @@ pub const MAX_LANES: usize = thread_slot::SLOTS;
 /// them in the breaker, so a keyed breaker's Closed path touches no other memory. With several,
 /// each lane has a cache line of its own on the heap, the shared one last, and the inline ones
 /// go unused.
+// `repr(C)`: the fields every count reads first, then the inline lanes.
 #[repr(C)]
 pub(crate) struct Lanes {
+    owned: usize,
     /// With one owned lane: the owned lane, then the shared one.
     inline: [[AtomicU64; COUNTS]; 2],
     /// With several owned lanes: one per slot, then the shared one.
     striped: Box<[CachePadded<[AtomicU64; COUNTS]>]>,
-    owned: usize,
 }
 
 impl Lanes {
@@ -93,11 +95,11 @@ impl Lanes {
         debug_assert!(owned.is_power_of_two() && owned <= thread_slot::SLOTS);
         let striped = if owned == 1 { 0 } else { owned + 1 };
         Self {
+            owned,
             inline: Default::default(),
             striped: (0..striped)
                 .map(|_| CachePadded::new(Default::default()))
                 .collect(),
-            owned,
         }
     }
 

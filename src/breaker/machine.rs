@@ -77,19 +77,20 @@ struct Core {
 /// trial.record(Outcome::Success, Duration::from_millis(20));
 /// assert_eq!(breaker.state(), State::Closed);
 /// ```
-// `repr(C)` keeps the fields every Closed call touches (state word, counters) at the front,
-// so a breaker in an `Arc` shares one cache line with its reference count.
+// `repr(C)` keeps every field a Closed call touches (the state word, the flags beside it, the
+// lane count and the first counters of the inline lane) in the first 40 bytes, so a breaker in
+// an `Arc` usually shares one cache line with its reference count.
 #[repr(C)]
 pub struct Breaker {
     word: AtomicU64,
-    /// When the current open time ends; meaningful while the state is Open.
-    open_until: AtomicU64,
-    counters: Lanes,
     /// The consecutive-failures threshold, or 0 without one (copied from the settings for the
     /// lock-free path).
     streak_limit: u32,
     /// Whether Closed outcomes go into a window, and so through the lock.
     windowed: bool,
+    counters: Lanes,
+    /// When the current open time ends; meaningful while the state is Open.
+    open_until: AtomicU64,
     settings: Arc<Settings>,
     core: Mutex<Core>,
     events: Events,

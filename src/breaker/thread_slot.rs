@@ -23,12 +23,19 @@ static HELD: AtomicU64 = AtomicU64::new(0);
 /// A thread that has not asked yet.
 const UNASKED: usize = usize::MAX;
 
-/// This thread's slot, given back when the thread exits.
-struct Claim(Cell<usize>);
+thread_local! {
+    /// This thread's slot, [`UNASKED`] until it first asks. Read on every count, so it has no
+    /// destructor (a thread-local with one is checked for liveness on every access).
+    static SLOT: Cell<usize> = const { Cell::new(UNASKED) };
+    /// Gives the slot back when the thread exits.
+    static GIVE_BACK: GiveBack = const { GiveBack };
+}
 
-impl Drop for Claim {
+struct GiveBack;
+
+impl Drop for GiveBack {
     fn drop(&mut self) {
-        let slot = self.0.get();
+        let slot = SLOT.with(|slot| slot.replace(NO_SLOT));
         if slot < SLOTS {
             // Release: this thread's last plain stores to the lanes it owned happen before the
             // next holder's first loads from them.
@@ -37,29 +44,34 @@ impl Drop for Claim {
     }
 }
 
-thread_local! {
-    static CLAIM: Claim = const { Claim(Cell::new(UNASKED)) };
-}
-
 /// This thread's slot number, below [`SLOTS`], or [`NO_SLOT`].
 #[inline]
 pub(crate) fn current() -> usize {
-    CLAIM
-        .try_with(|claim| match claim.0.get() {
-            UNASKED => take(claim),
-            slot => slot,
-        })
-        .unwrap_or(NO_SLOT)
+    match SLOT.with(Cell::get) {
+        UNASKED => take(),
+        slot => slot,
+    }
 }
 
 /// Takes the lowest free slot for this thread, or none if all are held. A thread that finds
 /// none keeps none: it counts in shared lanes for the rest of its life.
 #[cold]
-fn take(claim: &Claim) -> usize {
+fn take() -> usize {
+    // A thread already exiting, whose slot could no longer be given back, takes none.
+    let slot = if GIVE_BACK.try_with(|_| ()).is_ok() {
+        claim_lowest()
+    } else {
+        NO_SLOT
+    };
+    SLOT.with(|cell| cell.set(slot));
+    slot
+}
+
+fn claim_lowest() -> usize {
     let mut held = HELD.load(Ordering::Relaxed);
-    let slot = loop {
+    loop {
         if held == u64::MAX {
-            break NO_SLOT;
+            return NO_SLOT;
         }
         let slot = (!held).trailing_zeros() as usize;
         // Acquire: the previous holder's stores to the lanes of this slot are visible.
@@ -69,12 +81,10 @@ fn take(claim: &Claim) -> usize {
             Ordering::Acquire,
             Ordering::Relaxed,
         ) {
-            Ok(_) => break slot,
+            Ok(_) => return slot,
             Err(actual) => held = actual,
         }
-    };
-    claim.0.set(slot);
-    slot
+    }
 }
 
 #[cfg(test)]
