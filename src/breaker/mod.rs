@@ -51,6 +51,7 @@ mod config;
 mod counters;
 mod error;
 mod events;
+mod index;
 mod machine;
 mod permit;
 mod registry;
