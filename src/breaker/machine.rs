@@ -461,6 +461,7 @@ impl Breaker {
         self.settle_other(word, generation, trial, outcome, elapsed)
     }
 
+    /// [`settle`](Self::settle) for everything but the busy case.
     #[inline(never)]
     fn settle_other(
         &self,

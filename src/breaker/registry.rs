@@ -232,7 +232,10 @@ impl BreakersBuilder {
     }
 
     /// Counter lanes per breaker (default 1: keyed breakers are many, and each is rarely hit
-    /// by many threads at once). See [`BreakerBuilder::lanes`](crate::breaker::BreakerBuilder::lanes).
+    /// by many threads at once). With one lane, the process's first counting thread adds to
+    /// every breaker's counters with plain stores and other threads with atomic adds, both
+    /// inside the breaker's first cache lines; more lanes cost a cache line each per breaker.
+    /// See [`BreakerBuilder::lanes`](crate::breaker::BreakerBuilder::lanes).
     pub fn lanes(mut self, lanes: usize) -> Self {
         self.lanes = lanes;
         self
