@@ -78,7 +78,7 @@ pub unsafe extern "C" fn sg_breaker_new(
     userdata: *mut c_void,
     out: *mut *mut sg_breaker,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let (config, out) = unsafe { (versioned::read(config, "config")?, Out::new(out, "out")?) };
         let mut builder = Breaker::builder(config.resolve()?);
@@ -133,7 +133,7 @@ pub unsafe extern "C" fn sg_breaker_acquire(
     breaker: *const sg_breaker,
     out: *mut sg_admission,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let (breaker, out) = unsafe { (arg(breaker, "breaker")?, Out::new(out, "out")?) };
         out.write(sg_admission::new(breaker.breaker.try_acquire_owned()));
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn sg_breaker_get_state(
     breaker: *const sg_breaker,
     out: *mut sg_state,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let (breaker, out) = unsafe { (arg(breaker, "breaker")?, Out::new(out, "out")?) };
         out.write(breaker.breaker.state().into());
@@ -170,7 +170,7 @@ pub unsafe extern "C" fn sg_breaker_get_counters(
     breaker: *const sg_breaker,
     out: *mut sg_breaker_counters,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let (breaker, out) = unsafe { (arg(breaker, "breaker")?, Out::new(out, "out")?) };
         out.write(breaker.breaker.counters().into());
@@ -188,7 +188,7 @@ unsafe fn switch(
     out_changed: *mut bool,
     how: fn(&Breaker) -> bool,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract, passed on.
         let (breaker, out) = unsafe {
             (
@@ -242,7 +242,7 @@ pub unsafe extern "C" fn sg_breaker_disable(
 /// `breaker` must be a live breaker.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sg_breaker_reset(breaker: *const sg_breaker) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         unsafe { arg(breaker, "breaker") }?.breaker.reset();
         Ok(())

@@ -49,7 +49,7 @@ pub unsafe extern "C" fn sg_last_error(
     buf_len: usize,
     out_len: *mut usize,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         let out_len = unsafe { Out::new(out_len, "out_len") }?;
         let buf = match buf_len {
             0 => None,

@@ -105,9 +105,9 @@ pub unsafe extern "C" fn sg_permit_record(
     outcome: u32,
     elapsed_us: u64,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         if permit.is_null() {
-            return Err(Failure::null("permit"));
+            return Err(Failure::null("permit").into());
         }
         // SAFETY: made by `Box::into_raw` in an admission, consumed once.
         let permit = unsafe { Box::from_raw(permit) }.permit;
@@ -119,7 +119,8 @@ pub unsafe extern "C" fn sg_permit_record(
                 return Err(Failure::argument(format!(
                     "outcome {other} is not SG_OUTCOME_SUCCESS (0), SG_OUTCOME_FAILURE (1) or \
                      SG_OUTCOME_IGNORED (2); the permit was released as ignored"
-                )));
+                ))
+                .into());
             }
         };
         match permit.record(outcome, Duration::from_micros(elapsed_us)) {
@@ -128,7 +129,8 @@ pub unsafe extern "C" fn sg_permit_record(
                 sg_result::SG_STALE_OUTCOME,
                 "the breaker changed state after the permit was admitted: the outcome counted \
                  as stale and changed nothing else",
-            )),
+            )
+            .into()),
         }
     })
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::breaker::{Breaker, Breakers, KeyedError, RegistryStats};
 use crate::ffi::args::{Out, arg, slice};
-use crate::ffi::boundary::{Failure, boundary, guard};
+use crate::ffi::boundary::{Failure, Reported, boundary, guard};
 use crate::ffi::breaker::sg_breaker_counters;
 use crate::ffi::breaker_config::sg_breaker_config;
 use crate::ffi::events::{self, Userdata, sg_keyed_transition_listener, sg_state};
@@ -102,7 +102,7 @@ impl sg_breakers {
         config: &sg_breakers_config,
         listener: sg_keyed_transition_listener,
         userdata: Userdata,
-    ) -> Result<Self, Failure> {
+    ) -> Result<Self, Reported> {
         // SAFETY: the caller of `sg_breakers_new` vouches for every pointer in the config.
         let (shared, overrides) = unsafe {
             (
@@ -119,9 +119,15 @@ impl sg_breakers {
                     versioned::read(o.config, "config->overrides[i].config")?,
                 )
             };
-            let own = own
-                .resolve()
-                .map_err(|f| Failure::new(f.code, format!("override {i}: {}", f.detail)))?;
+            // Checked here, not only when the registry is built, to name the override at fault.
+            let named = |reason: &dyn std::fmt::Display| {
+                Failure::config(format!(
+                    "override {i} (key \"{}\"): {reason}",
+                    String::from_utf8_lossy(key)
+                ))
+            };
+            let own = own.resolve().map_err(|f| named(&f.detail))?;
+            own.settings().map_err(|e| named(&e))?;
             builder = builder.config_for(key, own);
         }
         if let Some(seed) = shared.seed() {
@@ -184,7 +190,7 @@ pub unsafe extern "C" fn sg_breakers_new(
     userdata: *mut c_void,
     out: *mut *mut sg_breakers,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let (config, out) = unsafe { (versioned::read(config, "config")?, Out::new(out, "out")?) };
         let breakers = sg_breakers::build(&config, listener, Userdata(userdata))?;
@@ -220,7 +226,7 @@ unsafe fn keyed<'a>(
     breakers: *const sg_breakers,
     key: *const u8,
     key_len: usize,
-) -> Result<(&'a sg_breakers, &'a [u8]), Failure> {
+) -> Result<(&'a sg_breakers, &'a [u8]), Reported> {
     // SAFETY: the caller's contract.
     unsafe { Ok((arg(breakers, "breakers")?, slice(key, key_len, "key")?)) }
 }
@@ -243,7 +249,7 @@ pub unsafe extern "C" fn sg_breakers_acquire(
     key_len: usize,
     out: *mut sg_admission,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let ((breakers, key), out) =
             unsafe { (keyed(breakers, key, key_len)?, Out::new(out, "out")?) };
@@ -268,7 +274,7 @@ pub unsafe extern "C" fn sg_breakers_get_state(
     key_len: usize,
     out: *mut sg_state,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let ((breakers, key), out) =
             unsafe { (keyed(breakers, key, key_len)?, Out::new(out, "out")?) };
@@ -295,7 +301,7 @@ pub unsafe extern "C" fn sg_breakers_get_counters(
     key_len: usize,
     out: *mut sg_breaker_counters,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let ((breakers, key), out) =
             unsafe { (keyed(breakers, key, key_len)?, Out::new(out, "out")?) };
@@ -320,7 +326,7 @@ unsafe fn switch(
     out_changed: *mut bool,
     how: fn(&Breaker) -> bool,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract, passed on.
         let ((breakers, key), out) = unsafe {
             (
@@ -387,7 +393,7 @@ pub unsafe extern "C" fn sg_breakers_reset(
     key_len: usize,
     out_was_held: *mut bool,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let ((breakers, key), out) = unsafe {
             (
@@ -418,7 +424,7 @@ pub unsafe extern "C" fn sg_breakers_remove(
     key_len: usize,
     out_was_held: *mut bool,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let ((breakers, key), out) = unsafe {
             (
@@ -442,7 +448,7 @@ pub unsafe extern "C" fn sg_breakers_len(
     breakers: *const sg_breakers,
     out: *mut usize,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let (breakers, out) = unsafe { (arg(breakers, "breakers")?, Out::new(out, "out")?) };
         out.write(breakers.breakers.len());
@@ -460,7 +466,7 @@ pub unsafe extern "C" fn sg_breakers_get_stats(
     breakers: *const sg_breakers,
     out: *mut sg_breakers_stats,
 ) -> sg_result {
-    guard(|| {
+    guard(move || {
         // SAFETY: the caller's contract.
         let (breakers, out) = unsafe { (arg(breakers, "breakers")?, Out::new(out, "out")?) };
         out.write(breakers.breakers.stats().into());
