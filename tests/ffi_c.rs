@@ -151,6 +151,29 @@ fn tool_available(tool: &str, package: &str) -> bool {
 }
 
 #[test]
+fn the_c_programs_call_every_declared_function() {
+    let header = std::fs::read_to_string(root().join("include/sluicegate.h")).expect("the header");
+    // Declarations start in the first column: `<type> <name>(`.
+    let declared: Vec<&str> = header
+        .lines()
+        .filter(|l| !l.starts_with([' ', '/', '#', '}', '*']) && !l.starts_with("typedef"))
+        .filter_map(|l| l.split_once('('))
+        .filter_map(|(before, _)| before.split_whitespace().last())
+        .map(|name| name.trim_start_matches('*'))
+        .filter(|name| name.starts_with("sg_"))
+        .collect();
+    assert!(declared.len() > 30, "found only {declared:?}");
+    let programs = ["api.c", "threads.c"]
+        .map(|f| std::fs::read_to_string(root().join("tests/c").join(f)).expect("a C test"))
+        .join("\n");
+    let uncalled: Vec<&&str> = declared
+        .iter()
+        .filter(|name| !programs.contains(&format!("{name}(")))
+        .collect();
+    assert!(uncalled.is_empty(), "no C test calls {uncalled:?}");
+}
+
+#[test]
 fn api_calls_every_function_and_reaches_every_result_code() {
     let exe = compile("api.c", &build_dir("shared"), STRICT, Link::Shared);
     let out = run_sanitized(&exe);
