@@ -1,0 +1,35 @@
+//! JWT authentication with the semantics of Kong's jwt plugin, and the defences it lacks.
+//!
+//! A request's token is looked for in the configured headers (`Bearer <token>`, scheme in any
+//! case), query parameters and cookies; none is a 401 with `WWW-Authenticate: Bearer`, several
+//! different ones a 401 "Multiple tokens provided". The token is then checked in Kong's order
+//! (see [`Verifier`]): decode, key claim, credential, pinned algorithm, signature, `exp`/`nbf`
+//! with leeway, `maximum_expiration`. A verified token's [`Identity`] goes into the request's
+//! extensions for the layers after this one.
+//!
+//! Beyond Kong: unsigned (`none`) tokens in any spelling, `crit` headers, duplicate JSON
+//! members, padded or non-canonical base64 and tokens over [`MAX_TOKEN_BYTES`] are refused;
+//! `jwk`/`jku`/`x5u`/`x5c` headers are never read; a claim to verify that is missing or not a
+//! number is an error; required scopes answer 403 `{"error":"Missing required scope: X"}`.
+//! Verified tokens are cached until they expire (see [`TokenCache`]), so a client reusing its
+//! token pays for one signature check, not one per request.
+
+mod claims;
+mod credentials;
+mod identity;
+mod json;
+mod rejection;
+mod token;
+mod verifier;
+
+pub use claims::VerifyOptions;
+pub use credentials::{Credential, CredentialError, Credentials, MIN_RSA_BITS};
+pub use identity::Identity;
+pub use rejection::Rejection;
+pub use verifier::Verifier;
+
+/// The longest token, or header carrying one, the gateway reads: 8 KiB.
+///
+/// Real tokens are well under 2 KiB; anything longer is refused with 401 before any decoding,
+/// so an attacker cannot make the gateway base64-decode and parse megabytes per request.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
