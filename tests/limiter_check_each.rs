@@ -50,7 +50,11 @@ fn check_each_agrees_with_check_and_counts_every_window() {
                 .filter(|(t, _)| t + ticks > now)
                 .map(|(_, c)| c)
                 .sum();
-            assert_eq!(remaining.get(i), Some(w.limit() - used), "window {i} at {now}");
+            assert_eq!(
+                remaining.get(i),
+                Some(w.limit() - used),
+                "window {i} at {now}"
+            );
         }
         assert_eq!(
             remaining.iter().min(),

@@ -7,4 +7,5 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod config;
 pub mod jwt;
