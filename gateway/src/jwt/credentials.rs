@@ -15,7 +15,9 @@ use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use jsonwebtoken::crypto::CryptoProvider;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind};
+use jsonwebtoken::{DecodingKey, DecodingKeyKind};
+
+use crate::config::{JwtAlgorithm, JwtSecret};
 
 /// The shortest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -25,9 +27,9 @@ pub const MIN_RSA_BITS: usize = 2048;
 #[non_exhaustive]
 pub enum CredentialError {
     /// An asymmetric algorithm without a public key.
-    MissingPublicKey(Algorithm),
+    MissingPublicKey(JwtAlgorithm),
     /// An HMAC algorithm without a secret.
-    MissingSecret(Algorithm),
+    MissingSecret(JwtAlgorithm),
     /// A private key where the public key belongs.
     PrivateKeyGiven,
     /// Not a PEM-encoded public key of the kind the algorithm needs.
@@ -47,8 +49,8 @@ pub enum CredentialError {
 impl fmt::Display for CredentialError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::MissingPublicKey(alg) => write!(f, "{alg:?} needs a PEM public key in 'rsa_public_key'"),
-            Self::MissingSecret(alg) => write!(f, "{alg:?} needs a 'secret'"),
+            Self::MissingPublicKey(alg) => write!(f, "{alg} needs a PEM public key in 'rsa_public_key'"),
+            Self::MissingSecret(alg) => write!(f, "{alg} needs a 'secret'"),
             Self::PrivateKeyGiven => f.write_str(
                 "'rsa_public_key' holds a private key; configure the public key and keep the private one secret",
             ),
@@ -73,32 +75,51 @@ impl std::error::Error for CredentialError {}
 /// One consumer's JWT credential: a key, the one algorithm it accepts, and its checked key.
 ///
 /// ```
-/// use jsonwebtoken::Algorithm;
+/// use sluicegate_gateway::config::JwtAlgorithm;
 /// use sluicegate_gateway::jwt::Credential;
 /// let pem = include_str!("../../../examples/keys/dev-rsa-public.pem");
-/// let credential = Credential::with_public_key("alice", "alice-key", Algorithm::RS256, pem)?;
+/// let credential = Credential::with_public_key("alice", "alice-key", JwtAlgorithm::RS256, pem)?;
 /// assert_eq!(credential.key(), "alice-key");
-/// assert!(Credential::with_public_key("alice", "k", Algorithm::ES256, pem).is_err());
+/// assert!(Credential::with_public_key("alice", "k", JwtAlgorithm::ES256, pem).is_err());
 /// # Ok::<(), sluicegate_gateway::jwt::CredentialError>(())
 /// ```
 #[derive(Clone)]
 pub struct Credential {
     consumer: String,
     key: String,
-    algorithm: Algorithm,
+    algorithm: JwtAlgorithm,
     decoding_key: DecodingKey,
 }
 
 impl Credential {
+    /// The credential a consumer's `jwt_secrets` entry describes. With `secret_is_base64` (the
+    /// jwt plugin's setting) an HS256 secret is base64-decoded first.
+    pub fn from_config(
+        consumer: &str,
+        secret: &JwtSecret,
+        secret_is_base64: bool,
+    ) -> Result<Self, CredentialError> {
+        let algorithm = secret.algorithm;
+        if algorithm.is_asymmetric() {
+            let pem = (secret.rsa_public_key.as_deref())
+                .ok_or(CredentialError::MissingPublicKey(algorithm))?;
+            Self::with_public_key(consumer, &secret.key, algorithm, pem)
+        } else {
+            let shared =
+                (secret.secret.as_deref()).ok_or(CredentialError::MissingSecret(algorithm))?;
+            Self::with_secret(consumer, &secret.key, algorithm, shared, secret_is_base64)
+        }
+    }
+
     /// A credential for an RSA, RSA-PSS, ECDSA or EdDSA algorithm, from a PEM public key
     /// (SubjectPublicKeyInfo, or PKCS#1 `RSA PUBLIC KEY` for RSA).
     pub fn with_public_key(
         consumer: impl Into<String>,
         key: impl Into<String>,
-        algorithm: Algorithm,
+        algorithm: JwtAlgorithm,
         pem: &str,
     ) -> Result<Self, CredentialError> {
-        if algorithm.family() == AlgorithmFamily::Hmac {
+        if !algorithm.is_asymmetric() {
             return Err(CredentialError::MissingSecret(algorithm));
         }
         if pem.contains("PRIVATE KEY-----") {
@@ -113,11 +134,11 @@ impl Credential {
     pub fn with_secret(
         consumer: impl Into<String>,
         key: impl Into<String>,
-        algorithm: Algorithm,
+        algorithm: JwtAlgorithm,
         secret: &str,
         is_base64: bool,
     ) -> Result<Self, CredentialError> {
-        if algorithm.family() != AlgorithmFamily::Hmac {
+        if algorithm.is_asymmetric() {
             return Err(CredentialError::MissingPublicKey(algorithm));
         }
         let secret = if is_base64 {
@@ -136,7 +157,7 @@ impl Credential {
     fn checked(
         consumer: impl Into<String>,
         key: impl Into<String>,
-        algorithm: Algorithm,
+        algorithm: JwtAlgorithm,
         decoding_key: DecodingKey,
     ) -> Self {
         Self {
@@ -158,14 +179,13 @@ impl Credential {
     }
 
     /// The one algorithm this credential accepts.
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> JwtAlgorithm {
         self.algorithm
     }
 
     /// Whether a token header's `alg` is exactly (case included) this credential's algorithm.
     pub(crate) fn accepts(&self, alg: &str) -> bool {
-        alg.parse::<Algorithm>()
-            .is_ok_and(|alg| alg == self.algorithm)
+        alg == self.algorithm.as_str()
     }
 
     /// Checks `signature` over `message` with this credential's key and algorithm.
@@ -173,7 +193,7 @@ impl Credential {
         let Some(provider) = CryptoProvider::try_get_default() else {
             return false;
         };
-        match (provider.verifier_factory)(&self.algorithm, &self.decoding_key) {
+        match (provider.verifier_factory)(&self.algorithm.into(), &self.decoding_key) {
             Ok(verifier) => verifier.verify(message, &signature.to_vec()).is_ok(),
             Err(_) => false,
         }
@@ -194,11 +214,11 @@ impl fmt::Debug for Credential {
 /// All credentials a verifier knows, by key.
 ///
 /// ```
-/// use jsonwebtoken::Algorithm;
+/// use sluicegate_gateway::config::JwtAlgorithm;
 /// use sluicegate_gateway::jwt::{Credential, CredentialError, Credentials};
 /// let mut credentials = Credentials::default();
-/// credentials.insert(Credential::with_secret("svc", "svc-key", Algorithm::HS256, "s3cret", false)?)?;
-/// let again = Credential::with_secret("other", "svc-key", Algorithm::HS256, "x", false)?;
+/// credentials.insert(Credential::with_secret("svc", "svc-key", JwtAlgorithm::HS256, "s3cret", false)?)?;
+/// let again = Credential::with_secret("other", "svc-key", JwtAlgorithm::HS256, "x", false)?;
 /// assert_eq!(credentials.insert(again), Err(CredentialError::DuplicateKey("svc-key".into())));
 /// assert!(credentials.get("svc-key").is_some());
 /// # Ok::<(), CredentialError>(())
@@ -237,10 +257,10 @@ impl Credentials {
 }
 
 /// Parses and checks a PEM public key for `algorithm`.
-fn public_key(algorithm: Algorithm, pem: &[u8]) -> Result<DecodingKey, CredentialError> {
+fn public_key(algorithm: JwtAlgorithm, pem: &[u8]) -> Result<DecodingKey, CredentialError> {
     match algorithm {
-        Algorithm::ES256 | Algorithm::ES384 => {
-            let curve = if algorithm == Algorithm::ES256 {
+        JwtAlgorithm::ES256 | JwtAlgorithm::ES384 => {
+            let curve = if algorithm == JwtAlgorithm::ES256 {
                 "P-256"
             } else {
                 "P-384"
@@ -249,21 +269,21 @@ fn public_key(algorithm: Algorithm, pem: &[u8]) -> Result<DecodingKey, Credentia
                 .map_err(|_| CredentialError::InvalidPublicKey(curve))?;
             let point = raw_bytes(&key);
             let on_curve = match algorithm {
-                Algorithm::ES256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point).is_ok(),
+                JwtAlgorithm::ES256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point).is_ok(),
                 _ => p384::ecdsa::VerifyingKey::from_sec1_bytes(point).is_ok(),
             };
             on_curve
                 .then_some(key)
                 .ok_or(CredentialError::InvalidPublicKey(curve))
         }
-        Algorithm::EdDSA => {
+        JwtAlgorithm::EdDSA => {
             let key = DecodingKey::from_ed_pem(pem)
                 .map_err(|_| CredentialError::InvalidPublicKey("Ed25519"))?;
             ed25519_dalek::VerifyingKey::try_from(raw_bytes(&key))
                 .map(|_| key)
                 .map_err(|_| CredentialError::InvalidPublicKey("Ed25519"))
         }
-        _ => {
+        JwtAlgorithm::RS256 | JwtAlgorithm::RS384 | JwtAlgorithm::RS512 | JwtAlgorithm::PS256 => {
             let key = DecodingKey::from_rsa_pem(pem)
                 .map_err(|_| CredentialError::InvalidPublicKey("RSA"))?;
             let provider =
@@ -277,6 +297,7 @@ fn public_key(algorithm: Algorithm, pem: &[u8]) -> Result<DecodingKey, Credentia
             }
             Ok(key)
         }
+        JwtAlgorithm::HS256 => Err(CredentialError::MissingSecret(algorithm)),
     }
 }
 
@@ -344,12 +365,12 @@ mod tests {
     fn an_hmac_algorithm_refuses_a_public_key_and_vice_versa() {
         let pem = include_str!("../../../examples/keys/dev-rsa-public.pem");
         assert_eq!(
-            Credential::with_public_key("c", "k", Algorithm::HS256, pem).unwrap_err(),
-            CredentialError::MissingSecret(Algorithm::HS256)
+            Credential::with_public_key("c", "k", JwtAlgorithm::HS256, pem).unwrap_err(),
+            CredentialError::MissingSecret(JwtAlgorithm::HS256)
         );
         assert_eq!(
-            Credential::with_secret("c", "k", Algorithm::RS256, pem, false).unwrap_err(),
-            CredentialError::MissingPublicKey(Algorithm::RS256)
+            Credential::with_secret("c", "k", JwtAlgorithm::RS256, pem, false).unwrap_err(),
+            CredentialError::MissingPublicKey(JwtAlgorithm::RS256)
         );
     }
 
@@ -357,7 +378,7 @@ mod tests {
     fn a_private_key_is_refused_as_a_public_key() {
         let pem = include_str!("../../../examples/keys/dev-rsa-private.pem");
         assert_eq!(
-            Credential::with_public_key("c", "k", Algorithm::RS256, pem).unwrap_err(),
+            Credential::with_public_key("c", "k", JwtAlgorithm::RS256, pem).unwrap_err(),
             CredentialError::PrivateKeyGiven
         );
     }
@@ -365,7 +386,7 @@ mod tests {
     #[test]
     fn debug_output_never_shows_the_secret() {
         let credential =
-            Credential::with_secret("c", "k", Algorithm::HS256, "hunter2", false).unwrap();
+            Credential::with_secret("c", "k", JwtAlgorithm::HS256, "hunter2", false).unwrap();
         assert!(!format!("{credential:?}").contains("hunter2"));
     }
 }

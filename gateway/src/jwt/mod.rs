@@ -14,17 +14,24 @@
 //! Verified tokens are cached until they expire (see [`TokenCache`]), so a client reusing its
 //! token pays for one signature check, not one per request.
 
+mod cache;
 mod claims;
 mod credentials;
 mod identity;
 mod json;
+mod layer;
+mod mint;
 mod rejection;
+mod sources;
 mod token;
 mod verifier;
 
+pub use cache::{DEFAULT_CACHE_BYTES, MAX_ENTRY_LIFETIME, TokenCache};
 pub use claims::VerifyOptions;
 pub use credentials::{Credential, CredentialError, Credentials, MIN_RSA_BITS};
 pub use identity::Identity;
+pub use layer::{JwtAuth, JwtAuthLayer, ResponseFuture, SetupError, UnixClock};
+pub use mint::{DevToken, MintError, mint_dev_token};
 pub use rejection::Rejection;
 pub use verifier::Verifier;
 

@@ -97,26 +97,66 @@ impl Rejection {
         }
     }
 
-    /// The `WWW-Authenticate` challenge that goes with this rejection.
-    pub fn challenge(&self) -> &'static str {
-        match self {
-            Self::MissingToken => "Bearer",
-            Self::MissingScope(_) => "Bearer error=\"insufficient_scope\"",
-            _ => "Bearer error=\"invalid_token\"",
-        }
+    /// The JSON response: status, `WWW-Authenticate` (without a realm),
+    /// `Cache-Control: no-store`, and `{"error": <message>, "code": <code>}`.
+    pub fn into_response(self) -> Response<Body> {
+        self.response(&Challenges::default())
     }
 
-    /// The JSON response: status, `WWW-Authenticate`, `Cache-Control: no-store`, and
-    /// `{"error": <message>, "code": <code>}`.
-    pub fn into_response(self) -> Response<Body> {
+    /// The JSON response, with the `WWW-Authenticate` challenge taken from `challenges`.
+    pub(crate) fn response(&self, challenges: &Challenges) -> Response<Body> {
         let body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
         let mut response = Response::new(Body::from(body.to_string()));
         *response.status_mut() = self.status();
+        let challenge = match self {
+            Self::MissingToken => &challenges.no_token,
+            Self::MissingScope(_) => &challenges.insufficient_scope,
+            _ => &challenges.invalid_token,
+        };
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(self.challenge()));
+        headers.insert(WWW_AUTHENTICATE, challenge.clone());
         response
+    }
+}
+
+/// The three `WWW-Authenticate` values a layer answers with, its realm included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Challenges {
+    no_token: HeaderValue,
+    invalid_token: HeaderValue,
+    insufficient_scope: HeaderValue,
+}
+
+impl Challenges {
+    /// The challenges for `realm`; `None` if the realm cannot be written into a header.
+    pub(crate) fn new(realm: Option<&str>) -> Option<Self> {
+        let (bare, prefix) = match realm {
+            None => ("Bearer".to_owned(), "Bearer ".to_owned()),
+            Some(realm) => {
+                let quoted = realm.replace('\\', "\\\\").replace('"', "\\\"");
+                let bare = format!("Bearer realm=\"{quoted}\"");
+                let prefix = format!("{bare}, ");
+                (bare, prefix)
+            }
+        };
+        let value = |text: String| HeaderValue::from_str(&text).ok();
+        Some(Self {
+            no_token: value(bare)?,
+            invalid_token: value(format!("{prefix}error=\"invalid_token\""))?,
+            insufficient_scope: value(format!("{prefix}error=\"insufficient_scope\""))?,
+        })
+    }
+}
+
+impl Default for Challenges {
+    fn default() -> Self {
+        Self {
+            no_token: HeaderValue::from_static("Bearer"),
+            invalid_token: HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            insufficient_scope: HeaderValue::from_static("Bearer error=\"insufficient_scope\""),
+        }
     }
 }
 
@@ -167,11 +207,33 @@ mod tests {
 
     #[test]
     fn a_missing_token_gets_a_bare_challenge() {
-        assert_eq!(Rejection::MissingToken.challenge(), "Bearer");
+        let challenge = |r: Rejection| r.into_response().headers()[WWW_AUTHENTICATE].clone();
+        assert_eq!(challenge(Rejection::MissingToken), "Bearer");
         assert_eq!(
-            Rejection::Expired.challenge(),
+            challenge(Rejection::Expired),
             "Bearer error=\"invalid_token\""
         );
+        assert_eq!(
+            challenge(Rejection::MissingScope("a".into())),
+            "Bearer error=\"insufficient_scope\""
+        );
+    }
+
+    #[test]
+    fn the_realm_is_quoted_into_every_challenge() {
+        let challenges = Challenges::new(Some(r#"my "api""#)).unwrap();
+        let response = Rejection::InvalidSignature.response(&challenges);
+        assert_eq!(
+            response.headers()[WWW_AUTHENTICATE],
+            r#"Bearer realm="my \"api\"", error="invalid_token""#
+        );
+        let response = Rejection::MissingToken.response(&challenges);
+        assert_eq!(
+            response.headers()[WWW_AUTHENTICATE],
+            r#"Bearer realm="my \"api\"""#
+        );
+        assert_eq!(Challenges::new(None), Some(Challenges::default()));
+        assert_eq!(Challenges::new(Some("line\nbreak")), None);
     }
 
     #[test]

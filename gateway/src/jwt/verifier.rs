@@ -23,10 +23,11 @@ use serde_json::Value;
 ///
 /// ```
 /// use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+/// use sluicegate_gateway::config::JwtAlgorithm;
 /// use sluicegate_gateway::jwt::{Credential, Credentials, Rejection, Verifier, VerifyOptions};
 ///
 /// let mut credentials = Credentials::default();
-/// credentials.insert(Credential::with_secret("svc", "svc-key", Algorithm::HS256, "s3cret", false)?)?;
+/// credentials.insert(Credential::with_secret("svc", "svc-key", JwtAlgorithm::HS256, "s3cret", false)?)?;
 /// let options = VerifyOptions { verify_exp: true, ..VerifyOptions::default() };
 /// let verifier = Verifier::new(credentials, options);
 ///
