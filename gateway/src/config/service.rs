@@ -241,9 +241,10 @@ fn parse_url(at: &At<'_>) -> Result<Address> {
         .ok()
         .filter(|a| !a.host().is_empty())
         .ok_or_else(|| bad("the host is missing or malformed"))?;
-    let port = match authority.port() {
-        Some(port) => port.as_u16(),
-        None if authority_text.ends_with(':') => return Err(bad("the port is empty")),
+    let port = match authority_text[authority.host().len()..].strip_prefix(':') {
+        Some(port) => port
+            .parse::<u16>()
+            .map_err(|_| bad("the port must be a number from 0 to 65535"))?,
         None => scheme.default_port(),
     };
     let path = path

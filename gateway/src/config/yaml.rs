@@ -68,8 +68,9 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|err| SyntaxError {
         message: DefaultMessageFormatter
             .format_message(&err)
-            .escape_debug()
-            .to_string(),
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect(),
         position: err.location().map(|at| Position {
             line: at.line(),
             column: at.column(),
