@@ -2,10 +2,12 @@
 //!
 //! Messages follow Kong's jwt plugin where Kong has one ("Unauthorized", "Multiple tokens
 //! provided", "Invalid signature", ...), so operators moving from Kong read familiar words.
-//! The body is `{"error": <message>, "code": <CODE>}`: the same `error` member the 403 scope
-//! answer uses, plus a stable machine-readable code. `WWW-Authenticate` follows RFC 6750:
-//! `Bearer` when no token was sent, `Bearer error="invalid_token"` when one was refused, and
-//! `Bearer error="insufficient_scope"` on a 403.
+//! A 401 body is `{"error": <message>, "code": <CODE>}` with a stable machine-readable code
+//! (an expired token gets `{"error":"Token expired","code":"TOKEN_EXPIRED"}`, as the Express
+//! recipe answers); a 403 body is just `{"error":"Missing required scope: <scope>"}`, the
+//! recipe's body too. `WWW-Authenticate` follows RFC 6750: `Bearer` when no token was sent,
+//! `Bearer error="invalid_token"` when one was refused, and `Bearer error="insufficient_scope"`
+//! on a 403, each with `realm="..."` first when the plugin names one.
 
 use std::fmt;
 
@@ -98,14 +100,19 @@ impl Rejection {
     }
 
     /// The JSON response: status, `WWW-Authenticate` (without a realm),
-    /// `Cache-Control: no-store`, and `{"error": <message>, "code": <code>}`.
+    /// `Cache-Control: no-store`, and `{"error": <message>, "code": <code>}` (no `code` on a
+    /// 403).
     pub fn into_response(self) -> Response<Body> {
         self.response(&Challenges::default())
     }
 
     /// The JSON response, with the `WWW-Authenticate` challenge taken from `challenges`.
     pub(crate) fn response(&self, challenges: &Challenges) -> Response<Body> {
-        let body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
+        let body = match self {
+            // The recipe's exact 403 body, which clients already parse.
+            Self::MissingScope(_) => serde_json::json!({ "error": self.to_string() }),
+            _ => serde_json::json!({ "error": self.to_string(), "code": self.code() }),
+        };
         let mut response = Response::new(Body::from(body.to_string()));
         *response.status_mut() = self.status();
         let challenge = match self {

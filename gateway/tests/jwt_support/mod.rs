@@ -33,6 +33,7 @@ pub const RSA_OTHER_PUBLIC: &str = include_str!("../keys/rsa-other-public.pem");
 pub const RSA_1024_PUBLIC: &str = include_str!("../keys/rsa1024-public.pem");
 pub const EC256_PRIVATE: &str = include_str!("../keys/ec256-private.pem");
 pub const EC256_PUBLIC: &str = include_str!("../keys/ec256-public.pem");
+pub const EC256_OTHER_PRIVATE: &str = include_str!("../keys/ec256-other-private.pem");
 pub const EC384_PRIVATE: &str = include_str!("../keys/ec384-private.pem");
 pub const EC384_PUBLIC: &str = include_str!("../keys/ec384-public.pem");
 pub const ED25519_PRIVATE: &str = include_str!("../keys/ed25519-private.pem");
