@@ -695,7 +695,7 @@ fn credentials_with_keys_that_cannot_verify() {
             ErrorKind::Invalid,
             "consumers[0].jwt_secrets[0].rsa_public_key",
             8,
-            "not a PEM public key",
+            "not a PEM-encoded RSA public key",
         ),
         (
             format!(
@@ -716,6 +716,26 @@ fn credentials_with_keys_that_cannot_verify() {
             "consumers[0].jwt_secrets[0].rsa_public_key",
             8,
             "for ES256",
+        ),
+        (
+            format!(
+                "      - key: k\n        algorithm: RS256\n        rsa_public_key: |\n{}",
+                indented(include_str!("keys/rsa1024-public.pem"))
+            ),
+            ErrorKind::Invalid,
+            "consumers[0].jwt_secrets[0].rsa_public_key",
+            8,
+            "the RSA key has 1024 bits; at least 2048 are required",
+        ),
+        (
+            format!(
+                "      - key: k\n        algorithm: ES384\n        rsa_public_key: |\n{}",
+                indented(include_str!("keys/ec256-public.pem"))
+            ),
+            ErrorKind::Invalid,
+            "consumers[0].jwt_secrets[0].rsa_public_key",
+            8,
+            "unusable for ES384",
         ),
         (
             "      - key: k\n        algorithm: RS256\n".to_owned(),
@@ -762,6 +782,28 @@ fn credentials_with_keys_that_cannot_verify() {
         assert_eq!(err.position().map(|p| p.line), Some(line), "{context}");
         assert!(err.message().contains(says), "{context}");
     }
+}
+
+#[test]
+fn hs256_secrets_must_be_base64_when_a_jwt_plugin_says_so() {
+    let yaml = "_format_version: \"3.0\"\nplugins:\n  - name: jwt\n    config: {secret_is_base64: true}\nconsumers:\n  - username: alice\n    jwt_secrets:\n      - {key: a, secret: c2VjcmV0}\n      - {key: b, secret: \"not base64!\"}\n";
+    let err = refusal_of(yaml);
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+    assert_eq!(err.path(), "consumers[0].jwt_secrets[1].secret");
+    assert_eq!(err.position().map(|p| p.line), Some(9));
+    assert!(err.message().contains("secret_is_base64"), "{err}");
+    let plain = yaml.replace("secret_is_base64: true", "secret_is_base64: false");
+    assert!(Config::from_yaml(&plain, "case.yaml").is_ok());
+}
+
+#[test]
+fn a_realm_must_fit_in_a_header() {
+    let err = refusal_of(
+        "_format_version: \"3.0\"\nplugins:\n  - name: jwt\n    config: {realm: \"caf\u{e9}\"}\n",
+    );
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    assert_eq!(err.path(), "plugins[0].config.realm");
+    assert!(err.message().contains("printable ASCII"), "{err}");
 }
 
 #[test]

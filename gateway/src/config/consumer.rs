@@ -80,6 +80,22 @@ impl JwtAlgorithm {
     }
 }
 
+impl From<JwtAlgorithm> for jsonwebtoken::Algorithm {
+    fn from(algorithm: JwtAlgorithm) -> Self {
+        use jsonwebtoken::Algorithm;
+        match algorithm {
+            JwtAlgorithm::RS256 => Algorithm::RS256,
+            JwtAlgorithm::RS384 => Algorithm::RS384,
+            JwtAlgorithm::RS512 => Algorithm::RS512,
+            JwtAlgorithm::PS256 => Algorithm::PS256,
+            JwtAlgorithm::ES256 => Algorithm::ES256,
+            JwtAlgorithm::ES384 => Algorithm::ES384,
+            JwtAlgorithm::EdDSA => Algorithm::EdDSA,
+            JwtAlgorithm::HS256 => Algorithm::HS256,
+        }
+    }
+}
+
 impl fmt::Display for JwtAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

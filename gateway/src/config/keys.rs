@@ -1,44 +1,29 @@
-//! Public keys in credentials, parsed at load so a bad key stops the gateway before it
-//! serves, with the key's line in the message.
-
-use jsonwebtoken::{Algorithm, DecodingKey};
+//! Credential keys, checked at load with the very checks the JWT layer makes when it starts,
+//! so a key it would refuse stops the gateway here, with the key's line in the message.
 
 use crate::config::consumer::JwtAlgorithm;
 use crate::config::decode::{At, Result};
+use crate::jwt::Credential;
 
-impl From<JwtAlgorithm> for Algorithm {
-    fn from(algorithm: JwtAlgorithm) -> Self {
-        match algorithm {
-            JwtAlgorithm::RS256 => Algorithm::RS256,
-            JwtAlgorithm::RS384 => Algorithm::RS384,
-            JwtAlgorithm::RS512 => Algorithm::RS512,
-            JwtAlgorithm::PS256 => Algorithm::PS256,
-            JwtAlgorithm::ES256 => Algorithm::ES256,
-            JwtAlgorithm::ES384 => Algorithm::ES384,
-            JwtAlgorithm::EdDSA => Algorithm::EdDSA,
-            JwtAlgorithm::HS256 => Algorithm::HS256,
-        }
-    }
-}
-
-/// Checks that `at` holds a PEM public key of the kind `algorithm` verifies with, and
+/// Checks that `at` holds a PEM public key `algorithm` can verify with (of the right type,
+/// not a private key, RSA of at least [`MIN_RSA_BITS`](crate::jwt::MIN_RSA_BITS)), and
 /// returns the PEM text.
 pub(crate) fn check_public_key(at: &At<'_>, algorithm: JwtAlgorithm) -> Result<String> {
     let pem = at.str()?;
-    let refuse = |why: &str| {
-        at.invalid(format!(
-            "`rsa_public_key` is not usable for {algorithm}: {why}"
-        ))
-    };
-    if pem.contains("PRIVATE KEY-----") {
-        return Err(refuse("it is a private key; give the public half"));
-    }
-    let parsed = match algorithm {
-        JwtAlgorithm::ES256 | JwtAlgorithm::ES384 => DecodingKey::from_ec_pem(pem.as_bytes()),
-        JwtAlgorithm::EdDSA => DecodingKey::from_ed_pem(pem.as_bytes()),
-        _ => DecodingKey::from_rsa_pem(pem.as_bytes()),
-    };
-    parsed
+    Credential::with_public_key("", "", algorithm, pem)
         .map(|_| pem.to_owned())
-        .map_err(|err| refuse(&format!("not a PEM public key of that type ({err})")))
+        .map_err(|err| at.invalid(format!("unusable for {algorithm}: {err}")))
+}
+
+/// Checks that the HS256 secret at `at` decodes as base64, for a `jwt` plugin with
+/// `secret_is_base64`.
+pub(crate) fn check_base64_secret(at: &At<'_>) -> Result<()> {
+    let secret = at.str()?;
+    Credential::with_secret("", "", JwtAlgorithm::HS256, secret, true)
+        .map(drop)
+        .map_err(|err| {
+            at.invalid(format!(
+                "{err}: a `jwt` plugin sets `secret_is_base64`, so every HS256 secret must be base64"
+            ))
+        })
 }

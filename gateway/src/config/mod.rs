@@ -207,12 +207,48 @@ impl Config {
             unique(at, &[], "custom_id", "consumer custom_id")?;
             unique(at, &["jwt_secrets"], "key", "JWT credential key")?;
         }
-        Ok(Config {
+        let config = Config {
             services,
             consumers,
             plugins,
-        })
+        };
+        if let Some(at) = &consumers_at
+            && config.any_jwt_plugin(|jwt| jwt.secret_is_base64)
+        {
+            check_secrets_are_base64(at, &config.consumers)?;
+        }
+        Ok(config)
     }
+
+    /// Whether some `jwt` plugin, anywhere, satisfies `test`.
+    fn any_jwt_plugin(&self, test: impl Fn(&JwtPlugin) -> bool) -> bool {
+        let services = self.services.iter().flat_map(|service| {
+            let routes = service.routes.iter().flat_map(|route| &route.plugins);
+            service.plugins.iter().chain(routes)
+        });
+        self.plugins
+            .iter()
+            .chain(services)
+            .any(|plugin| matches!(plugin, Plugin::Jwt(jwt) if test(jwt)))
+    }
+}
+
+/// Refuses HS256 secrets that are not base64, when a `jwt` plugin says they are.
+fn check_secrets_are_base64(list: &At<'_>, consumers: &[Consumer]) -> Result<()> {
+    for (consumer_at, consumer) in list.items()?.iter().zip(consumers) {
+        let Some(secrets_at) = consumer_at.fields()?.get("jwt_secrets") else {
+            continue;
+        };
+        for (secret_at, secret) in secrets_at.items()?.iter().zip(&consumer.jwt_secrets) {
+            if secret.algorithm.is_asymmetric() {
+                continue;
+            }
+            if let Some(at) = secret_at.fields()?.get("secret") {
+                keys::check_base64_secret(&at)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_format_version(at: &At<'_>) -> Result<()> {

@@ -129,7 +129,14 @@ impl JwtPlugin {
         })?;
         let run_on_preflight = f.or("run_on_preflight", true, At::bool)?;
         let secret_is_base64 = f.or("secret_is_base64", false, At::bool)?;
-        let realm = f.opt("realm", At::non_empty_string)?;
+        let realm = f.opt("realm", |at| {
+            let realm = at.non_empty_string()?;
+            if realm.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+                Ok(realm)
+            } else {
+                Err(at.invalid("the realm goes into a header: printable ASCII only"))
+            }
+        })?;
         let leeway = f.or("leeway", Duration::ZERO, |at| {
             at.integer(0..=MAX_LEEWAY_SECS).map(Duration::from_secs)
         })?;

@@ -97,11 +97,14 @@ impl fmt::Display for Period {
 
 /// Whose requests a limit counts together.
 ///
-/// When the consumer or credential cannot be told (no verified token), Kong falls back to
-/// the client IP, and so does Sluicegate; likewise when the header is absent.
+/// When the caller or credential cannot be told (no verified token), Kong falls back to the
+/// client IP, and so does Sluicegate; likewise when the header is absent or the path is
+/// another one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LimitBy {
-    /// The authenticated consumer (Kong's default).
+    /// The authenticated caller (Kong's default). Kong counts per consumer; Sluicegate counts
+    /// per token subject (`sub`) when the token has one, else per consumer, because one
+    /// consumer usually stands for a whole application whose tokens each name a user.
     Consumer,
     /// The credential the consumer authenticated with.
     Credential,
