@@ -48,7 +48,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use http::{Request, Response, StatusCode};
-use sluicegate::{ConfigError, Limiter, Stats};
+use sluicegate::{ConfigError, Decision, Limiter, Remaining, Stats};
 
 pub use headers::HeaderFamilies;
 pub use key::{KeyExtractor, LimitBy, client_ip_key};
@@ -100,7 +100,7 @@ impl RateLimitSettings {
 struct Shared<K> {
     limiter: Limiter,
     extractor: K,
-    plan: HeaderPlan,
+    plan: Arc<HeaderPlan>,
     settings: RateLimitSettings,
 }
 
@@ -129,11 +129,11 @@ impl<K: KeyExtractor> RateLimitLayer<K> {
     /// A layer over a limiter built by the caller (for a custom clock or size), whose windows
     /// must be `settings.limits`, in that order.
     pub fn with_limiter(settings: RateLimitSettings, extractor: K, limiter: Limiter) -> Self {
-        let plan = HeaderPlan::new(
+        let plan = Arc::new(HeaderPlan::new(
             &settings.limits,
             settings.headers,
             settings.hide_client_headers,
-        );
+        ));
         Self {
             shared: Arc::new(Shared {
                 limiter,
@@ -196,19 +196,17 @@ where
             .key(&request)
             .or_else(|| client_ip_key(&request))
             .unwrap_or_else(|| b"i:unknown".to_vec());
-        let mut block = http::HeaderMap::new();
-        match shared.limiter.check_each(&key, 1) {
+        let verdict = match shared.limiter.check_each(&key, 1) {
+            Ok((decision, left)) if decision.allowed() => Some((decision, left)),
             Ok((decision, left)) => {
-                shared.plan.write(&mut block, &decision, &left);
-                if !decision.allowed() {
-                    let settings = &shared.settings;
-                    let mut response = reply::message(settings.error_code, &settings.error_message);
-                    response.headers_mut().extend(block);
-                    return ResponseFuture::answered(response);
-                }
+                let settings = &shared.settings;
+                let mut response = reply::message(settings.error_code, &settings.error_message);
+                shared.plan.write(response.headers_mut(), &decision, &left);
+                return ResponseFuture::answered(response);
             }
             Err(err) if shared.settings.fault_tolerant => {
                 tracing::warn!(%err, "rate limit undecided; letting the request through");
+                None
             }
             Err(err) => {
                 tracing::error!(%err, "rate limit undecided; refusing the request");
@@ -217,8 +215,9 @@ where
                     "An unexpected error occurred",
                 ));
             }
-        }
-        ResponseFuture::inner(self.inner.call(request), block)
+        };
+        let headers = verdict.map(|(decision, left)| (shared.plan.clone(), decision, left));
+        ResponseFuture::inner(self.inner.call(request), headers)
     }
 }
 
@@ -234,18 +233,15 @@ pin_project_lite::pin_project! {
 pin_project_lite::pin_project! {
     #[project = Projected]
     enum State<F> {
-        Inner { #[pin] future: F, headers: Option<http::HeaderMap> },
+        Inner { #[pin] future: F, headers: Option<(Arc<HeaderPlan>, Decision, Remaining)> },
         Answered { response: Option<Response<Body>> },
     }
 }
 
 impl<F> ResponseFuture<F> {
-    fn inner(future: F, headers: http::HeaderMap) -> Self {
+    fn inner(future: F, headers: Option<(Arc<HeaderPlan>, Decision, Remaining)>) -> Self {
         Self {
-            state: State::Inner {
-                future,
-                headers: Some(headers),
-            },
+            state: State::Inner { future, headers },
         }
     }
 
@@ -268,8 +264,8 @@ where
         match self.project().state.project() {
             Projected::Inner { future, headers } => {
                 let mut response = ready!(future.poll(cx))?;
-                if let Some(block) = headers.take() {
-                    response.headers_mut().extend(block);
+                if let Some((plan, decision, left)) = headers.take() {
+                    plan.write(response.headers_mut(), &decision, &left);
                 }
                 Poll::Ready(Ok(response))
             }

@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
-use http::uri::{PathAndQuery, Scheme};
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri, Version};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -161,6 +161,8 @@ pub fn client(upstream: &Upstream) -> UpstreamClient {
 #[derive(Clone)]
 pub struct Proxy {
     upstream: Arc<Upstream>,
+    /// `host:port` of the upstream, made once.
+    authority: Option<Authority>,
     client: UpstreamClient,
     trusted: Arc<TrustedProxies>,
     strip_path: bool,
@@ -177,8 +179,11 @@ impl Proxy {
 
     /// A proxy sharing an existing connection pool (routes of one service share one).
     pub fn with_client(upstream: Arc<Upstream>, client: UpstreamClient) -> Self {
+        let authority =
+            Authority::try_from(format!("{}:{}", bracket(&upstream.host), upstream.port)).ok();
         Self {
             upstream,
+            authority,
             client,
             trusted: Arc::new(TrustedProxies::none()),
             strip_path: true,
@@ -225,13 +230,17 @@ impl Proxy {
             target.push('?');
             target.push_str(query);
         }
-        Uri::builder()
-            .scheme(Scheme::HTTP)
-            .authority(format!(
+        let builder = Uri::builder().scheme(Scheme::HTTP);
+        let builder = match &self.authority {
+            Some(authority) => builder.authority(authority.clone()),
+            // Not a valid authority: let the builder say why.
+            None => builder.authority(format!(
                 "{}:{}",
                 bracket(&self.upstream.host),
                 self.upstream.port
-            ))
+            )),
+        };
+        builder
             .path_and_query(PathAndQuery::try_from(target)?)
             .build()
     }
@@ -239,22 +248,23 @@ impl Proxy {
     fn prepare_headers(&self, request: &mut Request<impl Sized>) {
         let extensions = request.extensions();
         let peer = extensions.get::<PeerAddr>().map(|p| p.0);
-        let identity = extensions.get::<Identity>().cloned();
+        // The caller's names, as header values, before the headers are touched.
+        let named = extensions.get::<Identity>().map(|identity| {
+            let value = |v: &str| HeaderValue::try_from(v).ok();
+            [
+                (X_USER_ID, identity.subject.as_deref().and_then(value)),
+                (X_CONSUMER_USERNAME, value(&identity.consumer)),
+                (X_CREDENTIAL_IDENTIFIER, value(&identity.credential)),
+            ]
+        });
         let headers = request.headers_mut();
         headers::remove_hop_by_hop(headers);
         for name in [X_USER_ID, X_CONSUMER_USERNAME, X_CREDENTIAL_IDENTIFIER] {
             headers.remove(name);
         }
-        if let Some(identity) = identity {
-            let named = [
-                (X_USER_ID, identity.subject.as_deref()),
-                (X_CONSUMER_USERNAME, Some(identity.consumer.as_str())),
-                (X_CREDENTIAL_IDENTIFIER, Some(identity.credential.as_str())),
-            ];
-            for (name, value) in named {
-                if let Some(value) = value.and_then(|v| HeaderValue::try_from(v).ok()) {
-                    headers.insert(name, value);
-                }
+        for (name, value) in named.into_iter().flatten() {
+            if let Some(value) = value {
+                headers.insert(name, value);
             }
         }
         if let Some(peer) = peer {

@@ -102,16 +102,17 @@ impl Gateway {
         if let Some(response) = self.builtin(request.method(), &normalized) {
             return response;
         }
-        let host = request
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| request.uri().host())
-            .map(str::to_owned);
-        let Some((service, matched)) =
+        let routed = {
+            let host = request
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .or_else(|| request.uri().host());
             self.router
-                .find(request.method(), host.as_deref(), &normalized)
-        else {
+                .find(request.method(), host, &normalized)
+                .map(|(service, matched)| (service.clone(), matched.matched_len))
+        };
+        let Some((mut service, matched_len)) = routed else {
             self.unmatched.record(404, Duration::ZERO);
             return reply::message(StatusCode::NOT_FOUND, "no Route matched with those values");
         };
@@ -122,9 +123,8 @@ impl Gateway {
         extensions.insert(LocalPort(local.port()));
         extensions.insert(RoutedPath {
             path: normalized,
-            matched_len: matched.matched_len,
+            matched_len,
         });
-        let mut service = service.clone();
         match service.call(request).await {
             Ok(response) => response,
             Err(never) => match never {},
