@@ -241,7 +241,10 @@ fn parse_url(at: &At<'_>) -> Result<Address> {
         .ok()
         .filter(|a| !a.host().is_empty())
         .ok_or_else(|| bad("the host is missing or malformed"))?;
-    let port = match authority_text[authority.host().len()..].strip_prefix(':') {
+    let after_host = authority_text
+        .get(authority.host().len()..)
+        .unwrap_or_default();
+    let port = match after_host.strip_prefix(':') {
         Some(port) => port
             .parse::<u16>()
             .map_err(|_| bad("the port must be a number from 0 to 65535"))?,

@@ -11,6 +11,7 @@
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::options::DuplicateKeyPolicy;
 use serde_saphyr::{DefaultMessageFormatter, MessageFormatter, Spanned};
 
@@ -58,23 +59,38 @@ pub(crate) struct SyntaxError {
     pub(crate) position: Option<Position>,
 }
 
+/// How deep mappings and lists may nest. Kong's format needs 8 levels at most
+/// (`services[0].plugins[0].config.add.headers[0]`); a hostile file nested thousands deep is
+/// refused here, before building the tree could exhaust the stack.
+pub(crate) const MAX_DEPTH: usize = 20;
+
 /// Parses one YAML document. An empty document is a null node.
 pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
     let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
         strict_booleans: true,
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         with_snippet: false,
     };
-    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|err| SyntaxError {
-        message: DefaultMessageFormatter
-            .format_message(&err)
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect(),
-        position: err.location().map(|at| Position {
-            line: at.line(),
-            column: at.column(),
-        }),
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|err| {
+        let message = match &err {
+            serde_saphyr::Error::Budget {
+                breach: BudgetBreach::Depth { .. },
+                ..
+            } => format!("mappings and lists nest more than {MAX_DEPTH} levels deep"),
+            _ => DefaultMessageFormatter
+                .format_message(&err)
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        };
+        SyntaxError {
+            message,
+            position: err.location().map(|at| Position {
+                line: at.line(),
+                column: at.column(),
+            }),
+        }
     })
 }
 
@@ -231,6 +247,30 @@ mod tests {
         let err = parse("a: [1\nb: 2\n").unwrap_err();
         assert_eq!(err.position.map(|p| p.line), Some(2));
         assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn nesting_is_bounded_before_the_tree_is_built() {
+        let deep = format!("a: {}{}\n", "[".repeat(100), "]".repeat(100));
+        let err = parse(&deep).unwrap_err();
+        assert_eq!(
+            err.message,
+            "mappings and lists nest more than 20 levels deep"
+        );
+        assert_eq!(err.position.map(|p| p.line), Some(1));
+        let deeper = format!("a: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+        assert!(parse(&deeper).is_err());
+        let mut block = String::new();
+        for level in 0..200 {
+            block.push_str(&format!("{}k:\n", "  ".repeat(level)));
+        }
+        assert!(parse(&block).is_err());
+        let fine = format!(
+            "a: {}{}\n",
+            "[".repeat(MAX_DEPTH - 1),
+            "]".repeat(MAX_DEPTH - 1)
+        );
+        assert!(parse(&fine).is_ok());
     }
 
     #[test]
