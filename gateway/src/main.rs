@@ -114,7 +114,7 @@ fn check(path: &Path) -> ExitCode {
         Ok(config) => {
             let routes = config.routes().count();
             println!(
-                "{}: OK ({} services, {routes} routes, {} consumers)",
+                "{}: OK (services: {}, routes: {routes}, consumers: {})",
                 path.display(),
                 config.services.len(),
                 config.consumers.len()
