@@ -166,6 +166,13 @@ fn services_with_bad_addresses_or_settings() {
             "not a usable upstream URL",
         ),
         case(
+            "_format_version: \"3.0\"\nservices:\n  - name: a\n    host: \"h:81\"\n",
+            Invalid,
+            "services[0].host",
+            4,
+            "not a host name or IP address",
+        ),
+        case(
             "_format_version: \"3.0\"\nservices:\n  - name: a\n    url: http://h\n    port: 81\n",
             Invalid,
             "services[0].port",

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::config::ErrorKind;
 use crate::config::decode::{At, Result, is_off};
+use crate::config::keys::check_public_key;
 
 /// A signing algorithm a JWT credential is pinned to.
 ///
@@ -136,7 +137,7 @@ impl JwtSecret {
         let credential = f.at().clone();
         f.finish()?;
         let rsa_public_key = match (&public_key, algorithm.is_asymmetric()) {
-            (Some(pem), true) => Some(crate::config::keys::check_public_key(pem, algorithm)?),
+            (Some(pem), true) => Some(check_public_key(pem, algorithm)?),
             (None, true) => {
                 return Err(credential.error(
                     ErrorKind::MissingKey,

@@ -7,9 +7,11 @@ use http::Method;
 use http::uri::Authority;
 use regex::Regex;
 
+use crate::config::ErrorKind;
 use crate::config::decode::{At, Fields, Result, is_off};
-use crate::config::names::{check_name, check_uri_path};
+use crate::config::names::{check_name, check_uri_path, uri_path_problem};
 use crate::config::plugin::{Plugin, decode_plugins};
+use crate::config::yaml::Value;
 
 /// Kong's default for the three upstream timeouts: 60 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(60_000);
@@ -144,7 +146,7 @@ impl Service {
         let plugins = decode_plugins(&mut f)?;
         f.unsupported(
             "enabled",
-            |v| *v == crate::config::yaml::Value::Bool(true),
+            |v| *v == Value::Bool(true),
             "disable a service by removing it",
         )?;
         for key in [
@@ -194,7 +196,7 @@ fn decode_address(f: &mut Fields<'_>) -> Result<Address> {
             let [protocol, host, port, path] = parts;
             let Some(host) = host else {
                 return Err(f.at().error(
-                    crate::config::ErrorKind::MissingKey,
+                    ErrorKind::MissingKey,
                     "missing required key `url` (or `host`)",
                 ));
             };
@@ -202,7 +204,7 @@ fn decode_address(f: &mut Fields<'_>) -> Result<Address> {
             let host_text = host.non_empty_string()?;
             Authority::try_from(host_text.as_str())
                 .ok()
-                .filter(|a| a.port().is_none() && !host_text.contains('@'))
+                .filter(|a| a.host() == host_text)
                 .ok_or_else(|| {
                     host.invalid(format!("`{host_text}` is not a host name or IP address"))
                 })?;
@@ -251,9 +253,7 @@ fn parse_url(at: &At<'_>) -> Result<Address> {
         None => scheme.default_port(),
     };
     let path = path
-        .map(|p| {
-            crate::config::names::uri_path_problem(p).map_or(Ok(p.to_owned()), |why| Err(bad(&why)))
-        })
+        .map(|p| uri_path_problem(p).map_or(Ok(p.to_owned()), |why| Err(bad(&why))))
         .transpose()?;
     Ok((scheme, authority.host().to_owned(), port, path))
 }
@@ -368,15 +368,14 @@ impl Route {
         let preserve_host = f.or("preserve_host", false, At::bool)?;
         let regex_priority = f.or("regex_priority", 0, |at| at.integer(i64::MIN..=i64::MAX))?;
         let plugins = decode_plugins(&mut f)?;
-        f.opt("path_handling", |at| {
-            at.one_of(&[("v0", ()), ("v1", ())])?;
-            match at.str()? {
-                "v0" => Ok(()),
-                _ => Err(at.error(
-                    crate::config::ErrorKind::Unsupported,
-                    "`path_handling: v1` is not supported: Sluicegate computes upstream paths as Kong 3 does (v0)",
-                )),
-            }
+        f.opt("path_handling", |at| match at.str()? {
+            "v0" => Ok(()),
+            "v1" => Err(at.error(
+                ErrorKind::Unsupported,
+                "`path_handling: v1` is not supported: Sluicegate computes upstream paths as \
+                 Kong 3 does (v0)",
+            )),
+            other => Err(at.invalid(format!("`{other}` is not one of `v0`, `v1`"))),
         })?;
         f.opt("protocols", |at| {
             let protocols = at.list(|p| p.one_of(&[("http", true), ("https", false)]))?;
@@ -384,7 +383,7 @@ impl Route {
                 Ok(())
             } else {
                 Err(at.error(
-                    crate::config::ErrorKind::Unsupported,
+                    ErrorKind::Unsupported,
                     "the route must accept `http`: Sluicegate listens for plain HTTP",
                 ))
             }
