@@ -8,8 +8,8 @@ use http::StatusCode;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use jwt_support::*;
 use serde_json::json;
-use sluicegate_gateway::config::JwtAlgorithm;
-use sluicegate_gateway::jwt::{CredentialError, JwtAuthLayer, SetupError};
+use sluicegate_gateway::config::{Config, Consumer, JwtAlgorithm, JwtSecret};
+use sluicegate_gateway::jwt::{Credential, CredentialError, JwtAuthLayer, SetupError};
 
 /// Each configurable algorithm with the public material the credential holds and the key
 /// that signs its tokens.
@@ -143,59 +143,94 @@ async fn a_base64_secret_is_decoded_when_the_plugin_says_so() {
     assert_eq!(gw.get_with(&token).await.code(), "SIGNATURE_INVALID");
 }
 
-fn setup_error(algorithm: &str, material: &str) -> CredentialError {
-    let cred = Cred {
-        username: "c",
-        key: "k",
-        algorithm,
-        material,
-    };
-    let (plugin, consumers) = config("{}", &[cred]);
-    match JwtAuthLayer::new(&plugin, &consumers) {
-        Err(SetupError::Credential {
-            consumer,
-            key,
-            error,
-        }) => {
-            assert_eq!((consumer.as_str(), key.as_str()), ("c", "k"));
-            error
-        }
-        other => panic!("{algorithm} with that key: {other:?}"),
-    }
+fn credential_error(algorithm: JwtAlgorithm, pem: &str) -> CredentialError {
+    Credential::with_public_key("c", "k", algorithm, pem).unwrap_err()
 }
 
 #[test]
 fn an_rsa_key_under_2048_bits_is_refused() {
-    assert_eq!(
-        setup_error("RS256", RSA_1024_PUBLIC),
-        CredentialError::RsaKeyTooShort(1024)
-    );
+    for algorithm in [JwtAlgorithm::RS256, JwtAlgorithm::PS256] {
+        assert_eq!(
+            credential_error(algorithm, RSA_1024_PUBLIC),
+            CredentialError::RsaKeyTooShort(1024)
+        );
+    }
 }
 
 #[test]
 fn an_ec_key_on_the_wrong_curve_is_refused() {
     assert_eq!(
-        setup_error("ES256", EC384_PUBLIC),
+        credential_error(JwtAlgorithm::ES256, EC384_PUBLIC),
         CredentialError::InvalidPublicKey("P-256")
     );
     assert_eq!(
-        setup_error("ES384", EC256_PUBLIC),
+        credential_error(JwtAlgorithm::ES384, EC256_PUBLIC),
         CredentialError::InvalidPublicKey("P-384")
     );
 }
 
 #[test]
-fn the_message_names_consumer_credential_and_problem() {
+fn a_key_of_another_type_is_refused() {
+    assert_eq!(
+        credential_error(JwtAlgorithm::EdDSA, RSA_PUBLIC),
+        CredentialError::InvalidPublicKey("Ed25519")
+    );
+    assert_eq!(
+        credential_error(JwtAlgorithm::RS256, EC256_PUBLIC),
+        CredentialError::InvalidPublicKey("RSA")
+    );
+    assert_eq!(
+        credential_error(
+            JwtAlgorithm::ES256,
+            "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n"
+        ),
+        CredentialError::InvalidPublicKey("P-256")
+    );
+}
+
+#[test]
+fn the_configuration_refuses_an_unusable_key_naming_its_path_and_line() {
     let cred = Cred {
         username: "carol",
         key: "carol-key",
         algorithm: "RS512",
         material: RSA_1024_PUBLIC,
     };
-    let (plugin, consumers) = config("{}", &[cred]);
+    let error = Config::from_yaml(&yaml("{}", &[cred]), "test.yaml").unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("consumers[0].jwt_secrets[0].rsa_public_key"),
+        "{message}"
+    );
+    assert!(message.contains("test.yaml:8:"), "{message}");
+    assert!(message.contains("the RSA key has 1024 bits"), "{message}");
+}
+
+#[test]
+fn the_layer_itself_refuses_an_unusable_key_naming_consumer_and_credential() {
+    // Built without the configuration loader, which would have refused the key first.
+    let (plugin, _) = config("{}", &[]);
+    let consumers = [Consumer {
+        username: "carol".into(),
+        custom_id: None,
+        jwt_secrets: vec![JwtSecret {
+            key: "carol-key".into(),
+            algorithm: JwtAlgorithm::ES256,
+            rsa_public_key: Some(EC384_PUBLIC.into()),
+            secret: None,
+        }],
+    }];
     let error = JwtAuthLayer::new(&plugin, &consumers).unwrap_err();
     assert_eq!(
+        error,
+        SetupError::Credential {
+            consumer: "carol".into(),
+            key: "carol-key".into(),
+            error: CredentialError::InvalidPublicKey("P-256"),
+        }
+    );
+    assert_eq!(
         error.to_string(),
-        "consumer `carol`, JWT credential `carol-key`: the RSA key has 1024 bits; at least 2048 are required"
+        "consumer `carol`, JWT credential `carol-key`: 'rsa_public_key' is not a PEM-encoded P-256 public key"
     );
 }
