@@ -13,6 +13,25 @@
 //! number is an error; required scopes answer 403 `{"error":"Missing required scope: X"}`.
 //! Verified tokens are cached until they expire (see [`TokenCache`]), so a client reusing its
 //! token pays for one signature check, not one per request.
+//!
+//! # Decisions where Kong is silent or loose
+//!
+//! - **Where tokens are read.** `Authorization` and `Proxy-Authorization` carry only
+//!   `Bearer <token>`; another configured header may carry the bare token too. Every value of a
+//!   repeated header, query parameter or cookie is read (Kong reads the first), so a second
+//!   `Authorization` header with another token is "Multiple tokens provided", not ignored.
+//! - **CORS preflight** (`run_on_preflight: false`) means `OPTIONS` with both `Origin` and
+//!   `Access-Control-Request-Method`; any other `OPTIONS` needs a token.
+//! - **Claims the gateway reads.** `sub` must be a string when present; scopes come from
+//!   `scopes`, else OAuth's `scope`, as an array of strings or one space-separated string; any
+//!   other shape refuses the token (`CLAIM_INVALID`) rather than granting nothing silently.
+//! - **Time** is whole seconds since the Unix epoch; `exp`/`nbf` may be fractional. `exp` is
+//!   expired when `exp + leeway <= now`, `nbf` not yet valid when `nbf - leeway > now`.
+//! - **Keys** are checked at start: RSA keys of at least [`MIN_RSA_BITS`] bits, EC points on
+//!   the algorithm's curve, no private key where the public one belongs. With
+//!   `secret_is_base64`, secrets may use either base64 alphabet, padded or not, as in Kong.
+//! - **Bodies.** 401: `{"error": <Kong's message>, "code": <CODE>}`; 403: exactly
+//!   `{"error":"Missing required scope: X"}`. See [`Rejection`] for every code.
 
 mod cache;
 mod claims;
