@@ -241,16 +241,35 @@ run_wrk() {
     ((status == 0)) || fail "wrk failed (exit $status)" "$out"
 }
 
-# measure ROW URL: warm up, then measure ROW and keep its figures in $run_dir/results/ROW.json.
+# cpu_ticks PID...: CPU time (user + system, in clock ticks) that the processes PID... and their
+# children have used so far, children included while they run (nginx's workers).
+cpu_ticks() {
+    local pid fields total=0
+    for pid in "$@" $(pgrep -P "$(tr ' ' ',' <<<"$*")" || true); do
+        [[ -r /proc/$pid/stat ]] || continue
+        # Fields after the command name, which may hold spaces: utime and stime are the 12th
+        # and 13th of them.
+        read -r -a fields <<<"$(sed 's/^.*) //' "/proc/$pid/stat")"
+        total=$((total + fields[11] + fields[12]))
+    done
+    echo "$total"
+}
+
+# measure ROW URL PID...: warm up, then measure ROW, counting the CPU time of PID... (the
+# processes doing the row's work), and keep its figures in $run_dir/results/ROW.json.
 measure() {
-    local row=$1 url=$2
+    local row=$1 url=$2 before after
+    shift 2
     if (($(seconds "$warmup") > 0)); then
         say "$row: warming up for $warmup"
         run_wrk "$logs_dir/$row.warmup.txt" "$warmup" "$url"
     fi
     say "$row: measuring for $duration with $connections connections on $threads threads"
+    before=$(cpu_ticks "$@")
     run_wrk "$logs_dir/$row.txt" "$duration" "$url"
+    after=$(cpu_ticks "$@")
     python3 "$here/report.py" row "$row" "$logs_dir/$row.txt" "$run_dir/results/$row.json" \
+        $(((after - before) * 1000000 / $(getconf CLK_TCK))) \
         || fail "$row: the run is not usable; wrk's output is in $logs_dir/$row.txt"
 }
 
@@ -291,12 +310,13 @@ start_upstream() {
     render "$here/upstream.nginx.conf" "$run_dir/upstream.conf" \
         RUN_DIR="$run_dir" UPSTREAM_PORT="$upstream_port"
     start upstream nginx -p "$run_dir" -c "$run_dir/upstream.conf" -e "$run_dir/upstream.error.log"
-    wait_answering upstream "$started_pid" "$upstream_url/" "$run_dir/upstream.log"
+    upstream_pid=$started_pid
+    wait_answering upstream "$upstream_pid" "$upstream_url/" "$run_dir/upstream.log"
 }
 
 row_direct() {
     expect_upstream_answer direct "$upstream_url/" "$run_dir/upstream.log"
-    measure direct "$upstream_url/"
+    measure direct "$upstream_url/" "$upstream_pid"
 }
 
 row_sluicegate() {
@@ -309,7 +329,7 @@ row_sluicegate() {
     pid=$started_pid
     wait_answering sluicegate "$pid" "$proxy_url/" "$log"
     expect_upstream_answer sluicegate "$proxy_url/" "$log"
-    measure sluicegate "$proxy_url/"
+    measure sluicegate "$proxy_url/" "$pid"
     stop "$pid"
 }
 
@@ -322,7 +342,7 @@ row_nginx() {
     pid=$started_pid
     wait_answering nginx "$pid" "$proxy_url/" "$log"
     expect_upstream_answer nginx "$proxy_url/" "$log"
-    measure nginx "$proxy_url/"
+    measure nginx "$proxy_url/" "$pid"
     stop "$pid"
 }
 
@@ -340,7 +360,7 @@ row_express() {
     pid=$started_pid
     wait_answering express "$pid" "$proxy_url/" "$log"
     expect_upstream_answer express "$proxy_url/" "$log"
-    measure express "$proxy_url/"
+    measure express "$proxy_url/" "$pid" "$redis_pid"
     stop "$pid"
     stop "$redis_pid"
 }

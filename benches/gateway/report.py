@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Figures for compare.sh.
 
-    report.py row NAME WRK_OUTPUT ROW_JSON
+    report.py row NAME WRK_OUTPUT ROW_JSON CPU_MICROSECONDS
         Reads the line that wrk-report.lua printed into WRK_OUTPUT, refuses the run if any
         request failed (non-2xx/3xx answer, socket error or timeout), and writes the row's
-        figures to ROW_JSON.
+        figures to ROW_JSON, with the CPU time its processes used per request.
 
     report.py table OUT_JSON ROW_JSON...
         Prints one table of the rows with the ratios between them, then the gateway's targets,
@@ -31,7 +31,7 @@ class ReportError(Exception):
     """A run that cannot be reported; the message says why."""
 
 
-def wrk_figures(name, wrk_output):
+def wrk_figures(name, wrk_output, cpu_microseconds):
     lines = [line for line in wrk_output.splitlines() if line.startswith(MARKER)]
     if len(lines) != 1:
         raise ReportError(f"{name}: expected one {MARKER.strip()} line from wrk, found {len(lines)}")
@@ -44,7 +44,9 @@ def wrk_figures(name, wrk_output):
         raise ReportError(f"{name}: {figures['requests']} requests, but failures {failures}")
     if figures["requests"] == 0:
         raise ReportError(f"{name}: wrk completed no request")
-    return {key: figures[key] for key in FIGURES}
+    row = {key: figures[key] for key in FIGURES}
+    row["cpu_us_per_req"] = cpu_microseconds / figures["requests"]
+    return row
 
 
 def ratio(numerator, denominator):
@@ -54,7 +56,7 @@ def ratio(numerator, denominator):
 def table(rows):
     names = list(rows)
     cell = 11
-    figures_head = f"{'':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+    figures_head = f"{'':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
     ratios_head = "".join(f"{name:>{cell}}" for name in names)
     ratios_width = cell * len(names)
     lines = [
@@ -71,9 +73,12 @@ def table(rows):
         )
         lines.append(
             f"{name:<11}{figures['rps']:>10.0f}{figures['p50_ms']:>9.2f}{figures['p99_ms']:>9.2f}"
+            f"{figures['cpu_us_per_req']:>12.1f}"
             f" |{rps_ratios} |{p99_ratios}"
         )
-    lines.append("(each ratio is the row's figure divided by the column's)")
+    lines.append("(each ratio is the row's figure divided by the column's; CPU us/req is the")
+    lines.append(" CPU time of the row's own processes per request: the upstream's for direct,")
+    lines.append(" the gateway's for the others, Redis included for express)")
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -89,8 +94,12 @@ def target_lines(rows):
     return lines
 
 
-def command_row(name, wrk_output_path, row_json_path):
-    figures = wrk_figures(name, pathlib.Path(wrk_output_path).read_text())
+def command_row(name, wrk_output_path, row_json_path, cpu_microseconds):
+    try:
+        cpu = int(cpu_microseconds)
+    except ValueError as error:
+        raise ReportError(f"{name}: CPU time is not a whole number: {cpu_microseconds!r}") from error
+    figures = wrk_figures(name, pathlib.Path(wrk_output_path).read_text(), cpu)
     pathlib.Path(row_json_path).write_text(json.dumps(figures) + "\n")
 
 
@@ -101,7 +110,8 @@ def command_table(out_json_path, row_json_paths):
     }
     out = pathlib.Path(out_json_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2) + "\n")
+    published = {name: {key: figures[key] for key in FIGURES} for name, figures in rows.items()}
+    out.write_text(json.dumps(published, indent=2) + "\n")
     print(table(rows))
     targets = target_lines(rows)
     if targets:
@@ -112,7 +122,7 @@ def command_table(out_json_path, row_json_paths):
 
 def main(argv):
     try:
-        if len(argv) == 4 and argv[0] == "row":
+        if len(argv) == 5 and argv[0] == "row":
             command_row(*argv[1:])
         elif len(argv) >= 3 and argv[0] == "table":
             command_table(argv[1], argv[2:])
