@@ -70,6 +70,9 @@ struct ServeArgs {
     /// Proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated.
     #[arg(long, default_value = "")]
     trusted_proxies: TrustedProxies,
+    /// Gateway threads, each with its own runtime and listening socket (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -178,7 +181,15 @@ fn serve_config(path: &Path, args: ServeArgs, demo: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    // The main thread only watches for signals (and runs the demo upstreams); the gateway has
+    // threads of its own.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("cannot start the async runtime: {err}");
@@ -191,16 +202,23 @@ fn serve_config(path: &Path, args: ServeArgs, demo: bool) -> ExitCode {
                 tracing::info!(%addr, "demo upstream listening");
             }
         }
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
+        let running = server::spawn_workers(args.listen, gateway, workers, server::SHUTDOWN_GRACE)
             .map_err(|err| {
                 std::io::Error::new(
                     err.kind(),
                     format!("cannot listen on {}: {err}", args.listen),
                 )
             })?;
-        tracing::info!(listen = %args.listen, config = %path.display(), "gateway listening");
-        server::serve(listener, gateway, server::shutdown_signal()).await
+        tracing::info!(
+            listen = %running.local_addr(),
+            workers,
+            config = %path.display(),
+            "gateway listening"
+        );
+        server::shutdown_signal().await;
+        tokio::task::spawn_blocking(move || running.shut_down())
+            .await
+            .map_err(std::io::Error::other)?
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -42,6 +42,7 @@ use http::{Request, Response, StatusCode, Uri, Version};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use thread_local::ThreadLocal;
 
 pub use timeout::{ReadTimedOut, Timeouts};
 
@@ -132,13 +133,12 @@ pub struct RoutedPath {
     pub matched_len: usize,
 }
 
-/// The pooled HTTP client a proxy sends with; one per upstream, as the connect timeout is a
-/// property of the connector.
-pub type UpstreamClient = Client<HttpConnector, Body>;
+/// The pooled HTTP client a proxy sends with.
+type UpstreamClient = Client<HttpConnector, Body>;
 
-/// Builds the pooled client for an upstream: keep-alive connections, `TCP_NODELAY`, and the
-/// upstream's connect timeout.
-pub fn client(upstream: &Upstream) -> UpstreamClient {
+/// Builds a pooled client for an upstream: keep-alive connections, `TCP_NODELAY`, and the
+/// upstream's connect timeout (a property of the connector, hence one client per upstream).
+fn client(upstream: &Upstream) -> UpstreamClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(upstream.timeouts.connect));
@@ -158,33 +158,31 @@ pub fn client(upstream: &Upstream) -> UpstreamClient {
 /// let proxy = Proxy::new(users).strip_path(false).preserve_host(true);
 /// # let _ = proxy;
 /// ```
+///
+/// Connections are pooled per upstream *and per thread*: when the gateway runs one runtime per
+/// core, a request and the upstream connection it travels on stay on one thread, with no wake-up
+/// crossing cores. Clones of a proxy (the routes of one service) share its pools.
 #[derive(Clone)]
 pub struct Proxy {
     upstream: Arc<Upstream>,
     /// `host:port` of the upstream, made once.
     authority: Option<Authority>,
-    client: UpstreamClient,
+    pools: Arc<ThreadLocal<UpstreamClient>>,
     trusted: Arc<TrustedProxies>,
     strip_path: bool,
     preserve_host: bool,
 }
 
 impl Proxy {
-    /// A proxy to `upstream` with its own connection pool, Kong's route defaults (`strip_path`
+    /// A proxy to `upstream` with its own connection pools, Kong's route defaults (`strip_path`
     /// on, `preserve_host` off), trusting no proxy in front of it.
     pub fn new(upstream: Arc<Upstream>) -> Self {
-        let client = client(&upstream);
-        Self::with_client(upstream, client)
-    }
-
-    /// A proxy sharing an existing connection pool (routes of one service share one).
-    pub fn with_client(upstream: Arc<Upstream>, client: UpstreamClient) -> Self {
         let authority =
             Authority::try_from(format!("{}:{}", bracket(&upstream.host), upstream.port)).ok();
         Self {
             upstream,
             authority,
-            client,
+            pools: Arc::new(ThreadLocal::new()),
             trusted: Arc::new(TrustedProxies::none()),
             strip_path: true,
             preserve_host: false,
@@ -330,6 +328,11 @@ where
 }
 
 impl Proxy {
+    /// This thread's pool for the upstream.
+    fn client(&self) -> &UpstreamClient {
+        self.pools.get_or(|| client(&self.upstream))
+    }
+
     async fn send<B>(&self, request: Request<B>) -> Response<Body>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -350,7 +353,7 @@ impl Proxy {
         let mut attempt = Request::from_parts(parts.clone(), body);
         let mut retries_left = if replayable { self.upstream.retries } else { 0 };
         loop {
-            let exchange = self.client.request(attempt);
+            let exchange = self.client().request(attempt);
             let failure = match timeout::deadline(exchange, progress.as_deref(), timeouts).await {
                 Ok(Ok(response)) => return self.pass_on(response),
                 Ok(Err(err)) => classify(&err),

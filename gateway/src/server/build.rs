@@ -29,7 +29,7 @@ use crate::limit::{self, LimitBy, Period, RateLimitLayer, RateLimitSettings};
 use crate::metrics::{Metrics, MetricsLayer};
 use crate::peer::TrustedProxies;
 use crate::proxy::route::{HostPattern, PathPattern, RouteRule};
-use crate::proxy::{self, Proxy, Timeouts, Upstream};
+use crate::proxy::{Proxy, Timeouts, Upstream};
 use crate::transform::RequestTransformLayer;
 
 /// One route's whole stack.
@@ -127,10 +127,10 @@ pub(crate) fn routes(
                 scheme: service.scheme,
             });
         }
-        let upstream = Arc::new(upstream(service));
-        let client = proxy::client(&upstream);
+        // Routes of a service share its connection pools.
+        let proxy = Proxy::new(Arc::new(upstream(service))).trusted_proxies(shared.trusted.clone());
         for route in &service.routes {
-            let stack = shared.stack(service, route, &upstream, &client)?;
+            let stack = shared.stack(service, route, &proxy)?;
             built.push(BuiltRoute {
                 rule: rule(route),
                 service: stack,
@@ -239,8 +239,7 @@ impl Shared<'_> {
         &mut self,
         service: &Service,
         route: &Route,
-        upstream: &Arc<Upstream>,
-        client: &proxy::UpstreamClient,
+        proxy: &Proxy,
     ) -> Result<RouteService, BuildError> {
         let plugins = self.config.plugins_for(service, route);
         let jwt = plugins
@@ -259,10 +258,10 @@ impl Shared<'_> {
             .correlation_id
             .map_or_else(CorrelationLayer::default, CorrelationLayer::from_plugin);
         let transform = plugins.request_transformer.map(RequestTransformLayer::new);
-        let proxy = Proxy::with_client(upstream.clone(), client.clone())
+        let proxy = proxy
+            .clone()
             .strip_path(route.strip_path)
-            .preserve_host(route.preserve_host)
-            .trusted_proxies(self.trusted.clone());
+            .preserve_host(route.preserve_host);
         let stack = ServiceBuilder::new()
             .layer(MetricsLayer::new(self.metrics.route(&route.name)))
             .layer(correlation)

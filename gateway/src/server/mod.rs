@@ -222,6 +222,99 @@ pub async fn serve_with_grace(
     Ok(())
 }
 
+/// Gateway threads serving one address, each with its own runtime; see [`spawn_workers`].
+#[derive(Debug)]
+pub struct Workers {
+    local: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    threads: Vec<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Workers {
+    /// The address the workers accept on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Stops accepting, lets every worker finish its requests in flight (up to its grace
+    /// period), and waits for the threads. Blocks: call it off the async runtime.
+    pub fn shut_down(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        let mut outcome = Ok(());
+        for thread in self.threads {
+            let result = thread
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a gateway worker panicked")));
+            if outcome.is_ok() {
+                outcome = result;
+            }
+        }
+        outcome
+    }
+}
+
+/// Serves `gateway` on `addr` from `workers` threads, each running a single-threaded runtime
+/// and accepting on its own socket bound to `addr` with `SO_REUSEPORT`, so the kernel spreads
+/// connections over the threads. This is nginx's worker-per-core design: a connection, its
+/// requests and their upstream connections stay on one thread, and no request pays for waking
+/// another core. All workers share the one gateway: its limits, breakers and token caches.
+///
+/// With port 0, the workers share the port the first one was given.
+pub fn spawn_workers(
+    addr: SocketAddr,
+    gateway: Arc<Gateway>,
+    workers: usize,
+    grace: Duration,
+) -> std::io::Result<Workers> {
+    let workers = workers.max(1);
+    let first = reuse_port_socket(addr)?;
+    let local = first.local_addr()?;
+    let mut sockets = vec![first];
+    for _ in 1..workers {
+        sockets.push(reuse_port_socket(local)?);
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut threads = Vec::with_capacity(workers);
+    for (index, socket) in sockets.into_iter().enumerate() {
+        let gateway = gateway.clone();
+        let mut stopped = stopped.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("gateway-{index}"))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async move {
+                    let listener = socket.listen(1024)?;
+                    let shutdown = async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    };
+                    serve_with_grace(listener, gateway, shutdown, grace).await
+                })
+            })?;
+        threads.push(thread);
+    }
+    Ok(Workers {
+        local,
+        stop,
+        threads,
+    })
+}
+
+fn reuse_port_socket(addr: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    #[cfg(unix)]
+    socket.set_reuseport(true)?;
+    socket.set_nodelay(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
+}
+
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 pub async fn shutdown_signal() {
     let interrupt = async {
