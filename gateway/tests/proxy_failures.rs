@@ -194,3 +194,28 @@ async fn upstream_not_taking_a_large_body_is_504() {
     assert_eq!(answer.status, 504);
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+#[tokio::test]
+async fn a_request_the_upstream_may_have_seen_is_not_retried() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let addr = raw_upstream(move |stream| {
+        let counter = counter.clone();
+        async move {
+            // The request arrived; the upstream then breaks the connection.
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    })
+    .await;
+    let gw = gateway_to(addr.port()).await;
+    let answer = get(&gw.url("/up"), &[]).await;
+    assert_eq!(answer.status, 502);
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "retried a request that reached the upstream"
+    );
+}

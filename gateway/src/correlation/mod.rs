@@ -158,11 +158,12 @@ where
                 made
             }
         };
+        // Plain string fields: nothing to format before they are recorded.
         let span = tracing::info_span!(
             "request",
-            correlation_id = %String::from_utf8_lossy(id.as_bytes()),
-            method = %request.method(),
-            path = %request.uri().path(),
+            correlation_id = id.to_str().unwrap_or("(not text)"),
+            method = request.method().as_str(),
+            path = request.uri().path(),
         );
         request.extensions_mut().insert(CorrelationId(id.clone()));
         let echo = settings.echo.then(|| (settings.header.clone(), id));
