@@ -240,3 +240,30 @@ async fn unmatched_paths_health_and_metrics() {
         assert!(text.contains(line), "missing `{line}` in\n{text}");
     }
 }
+
+#[tokio::test]
+async fn http2_clients_are_proxied_to_http1_upstreams() {
+    let gw = gateway().await;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Body>();
+    let request = Request::get(gw.url("/kept-host/x?q=1"))
+        .body(Body::empty())
+        .unwrap();
+    let response = tokio::time::timeout(support::DEADLINE, client.request(request))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    let seen: serde_json::Value =
+        serde_json::from_str(response.headers()["x-seen-headers"].to_str().unwrap()).unwrap();
+    let authority = gw.addr.to_string();
+    assert_eq!(
+        seen["host"][0],
+        authority.as_str(),
+        "preserve_host keeps the :authority"
+    );
+    assert_eq!(seen["x-forwarded-host"][0], authority.as_str());
+    assert_eq!(response.headers()["x-seen-query"], "q=1");
+}

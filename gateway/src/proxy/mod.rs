@@ -319,6 +319,16 @@ where
                     return Ok(reply::message(StatusCode::BAD_REQUEST, "Bad request path"));
                 }
             };
+            // An HTTP/2 request names its host in the URI only: give it the header HTTP/1.1
+            // upstreams and the forwarding headers go by.
+            if !request.headers().contains_key(header::HOST)
+                && let Some(host) = request
+                    .uri()
+                    .authority()
+                    .and_then(|a| HeaderValue::try_from(a.as_str()).ok())
+            {
+                request.headers_mut().insert(header::HOST, host);
+            }
             this.prepare_headers(&mut request);
             *request.uri_mut() = uri;
             *request.version_mut() = Version::HTTP_11;
