@@ -360,8 +360,10 @@ impl Proxy {
                 Some(progress),
             )
         };
-        let mut attempt = Request::from_parts(parts.clone(), body);
         let mut retries_left = if replayable { self.upstream.retries } else { 0 };
+        // What a retry resends; kept only when a retry may happen.
+        let spare = (retries_left > 0).then(|| parts.clone());
+        let mut attempt = Request::from_parts(parts, body);
         loop {
             let exchange = self.client().request(attempt);
             let failure = match timeout::deadline(exchange, progress.as_deref(), timeouts).await {
@@ -369,10 +371,13 @@ impl Proxy {
                 Ok(Err(err)) => classify(&err),
                 Err(timeout::Elapsed) => (UpstreamFailure::Timeout, "timed out".to_owned()),
             };
-            if failure.0 == UpstreamFailure::Connect && retries_left > 0 {
+            if failure.0 == UpstreamFailure::Connect
+                && retries_left > 0
+                && let Some(spare) = &spare
+            {
                 retries_left -= 1;
                 tracing::debug!(upstream = %self.upstream.name, error = %failure.1, "retrying connect");
-                attempt = Request::from_parts(parts.clone(), Body::empty());
+                attempt = Request::from_parts(spare.clone(), Body::empty());
                 continue;
             }
             tracing::warn!(upstream = %self.upstream.name, error = %failure.1, "upstream failed");
