@@ -12,10 +12,12 @@
 /// assert_eq!(normalize("/api/v1/users/../admin"), "/api/v1/admin");
 /// assert_eq!(normalize("/a/./b/%7euser/%2f"), "/a/b/~user/%2F");
 /// assert_eq!(normalize("/.."), "/");
+/// assert_eq!(normalize("*"), "*");
 /// ```
 pub fn normalize(path: &str) -> String {
-    // Most paths have nothing to normalise: no escape, no dot segment.
-    if !path.contains('%') && !path.contains("/.") && path.starts_with('/') {
+    // Most paths have nothing to normalise: no escape, no dot segment. A path that does not
+    // start with '/' (`OPTIONS *`) names no resource and is left as it is.
+    if !path.starts_with('/') || (!path.contains('%') && !path.contains("/.")) {
         return path.to_owned();
     }
     remove_dot_segments(&decode_unreserved(path))

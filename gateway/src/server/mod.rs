@@ -112,7 +112,8 @@ impl Gateway {
                 .find(request.method(), host, &normalized)
                 .map(|(service, matched)| (service.clone(), matched.matched_len))
         };
-        let Some((mut service, matched_len)) = routed else {
+        let Some((mut service, matched_len)) = routed.filter(|_| normalized.starts_with('/'))
+        else {
             self.unmatched.record(404, Duration::ZERO);
             return reply::message(StatusCode::NOT_FOUND, "no Route matched with those values");
         };
