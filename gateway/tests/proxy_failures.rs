@@ -97,6 +97,9 @@ async fn hanging_upstream_is_504_after_the_read_timeout() {
         "gave up early: {waited:?}"
     );
     assert!(waited < Duration::from_secs(3), "gave up late: {waited:?}");
+    let metrics = get(&gw.url("/metrics"), &[]).await;
+    let text = String::from_utf8(metrics.body.to_vec()).unwrap();
+    assert!(text.contains("sluicegate_upstream_failures_total{route=\"up\",kind=\"timeout\"} 1"));
 }
 
 #[tokio::test]

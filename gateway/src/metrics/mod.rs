@@ -3,6 +3,8 @@
 //! - `sluicegate_requests_total{route, status}`: responses, by route and status;
 //! - `sluicegate_request_duration_seconds{route}`: a histogram of the time from receiving a
 //!   request to sending its response head;
+//! - `sluicegate_upstream_failures_total{route, kind}`: answers the proxy made for its upstream,
+//!   by kind (`connect`, `timeout`, `reset`);
 //! - `sluicegate_ratelimit_decisions_total{plugin, decision}`: each rate limit's admitted and
 //!   rejected requests;
 //! - `sluicegate_breaker_state{service, state}`: 1 for each breaker's current state, 0 for the
@@ -21,6 +23,8 @@ use http::{Request, Response};
 use sluicegate::Stats;
 use sluicegate::breaker::{Breaker, State};
 
+use crate::proxy::UpstreamFailure;
+
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -37,7 +41,16 @@ pub struct RouteMetrics {
     buckets: [AtomicU64; BUCKETS.len()],
     count: AtomicU64,
     sum_micros: AtomicU64,
+    /// Upstream failures by kind, in [`FAILURE_KINDS`] order.
+    failures: [AtomicU64; 3],
 }
+
+/// The kinds of upstream failure, as labelled.
+const FAILURE_KINDS: [(UpstreamFailure, &str); 3] = [
+    (UpstreamFailure::Connect, "connect"),
+    (UpstreamFailure::Timeout, "timeout"),
+    (UpstreamFailure::Reset, "reset"),
+];
 
 impl RouteMetrics {
     fn new(name: &str) -> Self {
@@ -47,6 +60,7 @@ impl RouteMetrics {
             buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             count: AtomicU64::new(0),
             sum_micros: AtomicU64::new(0),
+            failures: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -76,6 +90,23 @@ impl RouteMetrics {
         self.count.fetch_add(1, Ordering::Relaxed);
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// Counts an answer the proxy made for a failed upstream.
+    ///
+    /// ```
+    /// use sluicegate_gateway::metrics::Metrics;
+    /// use sluicegate_gateway::proxy::UpstreamFailure;
+    /// let metrics = Metrics::new();
+    /// metrics.route("users").record_failure(UpstreamFailure::Timeout);
+    /// assert!(metrics.render().contains(
+    ///     "sluicegate_upstream_failures_total{route=\"users\",kind=\"timeout\"} 1"
+    /// ));
+    /// ```
+    pub fn record_failure(&self, failure: UpstreamFailure) {
+        if let Some(i) = FAILURE_KINDS.iter().position(|(kind, _)| *kind == failure) {
+            self.failures[i].fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -180,6 +211,20 @@ impl Metrics {
                 out,
                 "sluicegate_request_duration_seconds_count{{route=\"{name}\"}} {count}"
             );
+        }
+        out.push_str(
+            "# HELP sluicegate_upstream_failures_total Answers the proxy made for a failed upstream.\n",
+        );
+        out.push_str("# TYPE sluicegate_upstream_failures_total counter\n");
+        for route in &routes {
+            let name = escape(&route.name);
+            for ((_, kind), counter) in FAILURE_KINDS.iter().zip(&route.failures) {
+                let n = counter.load(Ordering::Relaxed);
+                let _ = writeln!(
+                    out,
+                    "sluicegate_upstream_failures_total{{route=\"{name}\",kind=\"{kind}\"}} {n}"
+                );
+            }
         }
         out.push_str(
             "# HELP sluicegate_ratelimit_decisions_total Requests admitted and rejected by each rate limit.\n",
@@ -301,7 +346,12 @@ where
         let this = self.project();
         let result = ready!(this.inner.poll(cx));
         let status = match &result {
-            Ok(response) => response.status().as_u16(),
+            Ok(response) => {
+                if let Some(failure) = response.extensions().get::<UpstreamFailure>() {
+                    this.route.record_failure(*failure);
+                }
+                response.status().as_u16()
+            }
             Err(_) => 500,
         };
         this.route.record(status, this.started.elapsed());
