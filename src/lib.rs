@@ -26,5 +26,6 @@ pub mod limiter;
 
 pub use breaker::{Breaker, BreakerConfig, Breakers, Outcome, Permit, Rejected};
 pub use limiter::{
-    CheckError, ConfigError, Decision, FullPolicy, Limiter, LimiterBuilder, Stats, Window,
+    CheckError, ConfigError, Decision, FullPolicy, Limiter, LimiterBuilder, Remaining, Stats,
+    Window,
 };

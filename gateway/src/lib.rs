@@ -7,3 +7,15 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod breaker;
+pub mod config;
+pub mod correlation;
+pub mod demo;
+pub mod jwt;
+pub mod limit;
+pub mod metrics;
+pub mod peer;
+pub mod proxy;
+pub mod reply;
+pub mod server;
+pub mod transform;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::clock::{self, Tick};
+use crate::limiter::window::MAX_WINDOWS;
 
 /// What the limiter decided for one request, and the numbers a client needs to behave well.
 ///
@@ -79,5 +80,63 @@ impl Decision {
     /// [`retry_after`](Self::retry_after) in ticks (microseconds).
     pub fn retry_after_ticks(&self) -> Tick {
         self.retry_after
+    }
+}
+
+/// What every window of a limiter has left after one check, in the order the windows were given
+/// to the builder; see [`Limiter::check_each`](crate::Limiter::check_each).
+///
+/// Like [`Decision::remaining`], the figures count the request itself when it was admitted.
+///
+/// ```
+/// use sluicegate::{Limiter, Window};
+/// let limiter = Limiter::builder()
+///     .window(Window::per_minute(2))
+///     .window(Window::per_second(1))
+///     .build()
+///     .unwrap();
+/// let (_, remaining) = limiter.check_each("k", 1).unwrap();
+/// assert_eq!(remaining.iter().collect::<Vec<_>>(), [1, 0]);
+/// assert_eq!(remaining.len(), 2);
+/// assert_eq!(remaining.get(2), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Remaining {
+    pub(crate) counts: [u32; MAX_WINDOWS],
+    len: u8,
+}
+
+impl Remaining {
+    pub(crate) fn new(len: usize) -> Self {
+        Self {
+            counts: [0; MAX_WINDOWS],
+            // At most MAX_WINDOWS, checked when the limiter was built.
+            len: len as u8,
+        }
+    }
+
+    /// Units left in window `index` (in the builder's order), or `None` past the last window.
+    pub fn get(&self, index: usize) -> Option<u64> {
+        self.as_slice().get(index).map(|&n| u64::from(n))
+    }
+
+    /// The figures as a slice, one per window.
+    pub fn as_slice(&self) -> &[u32] {
+        &self.counts[..usize::from(self.len)]
+    }
+
+    /// The figures, one per window.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.as_slice().iter().map(|&n| u64::from(n))
+    }
+
+    /// How many windows there are.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether there are no windows (never true of a built limiter's result).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }

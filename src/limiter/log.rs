@@ -14,7 +14,7 @@
 use crate::clock::Tick;
 use crate::limiter::Decision;
 use crate::limiter::ring::{Cursor, Ring, words_for};
-use crate::limiter::window::Span;
+use crate::limiter::window::{MAX_WINDOWS, Span};
 
 /// The shape every log of a limiter shares.
 #[derive(Debug)]
@@ -106,7 +106,8 @@ impl Log {
     }
 
     /// Decides a request of `cost` at `now` (never earlier than any entry), and records it if it
-    /// is admitted and `record` is set.
+    /// is admitted and `record` is set. With `each`, also writes every window's remaining there,
+    /// at the window's index in the caller's order.
     #[inline(always)]
     pub(crate) fn decide<const W: usize>(
         &mut self,
@@ -114,6 +115,7 @@ impl Log {
         now: Tick,
         cost: u32,
         record: bool,
+        each: Option<&mut [u32; MAX_WINDOWS]>,
     ) -> Decision {
         self.expire(w, now);
         let spans = w.spans;
@@ -133,6 +135,11 @@ impl Log {
             let remaining = spans[i].limit - (usage[i] + counted);
             if remaining < least {
                 (binding, least) = (i, remaining);
+            }
+        }
+        if let Some(each) = each {
+            for (i, s) in spans.iter().enumerate() {
+                each[usize::from(s.index)] = s.limit - (usage[i] + counted);
             }
         }
         let span = spans[binding];

@@ -37,10 +37,10 @@ use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use crate::clock::{Clock, MonotonicClock, Tick};
-pub use decision::Decision;
+pub use decision::{Decision, Remaining};
 pub use error::{CheckError, ConfigError};
 use log::Shape;
-use table::Table;
+use table::{Ask, Table};
 pub use window::{MAX_DURATION, MAX_LIMIT, MAX_WINDOWS, Window};
 
 /// The most shards a limiter may have.
@@ -313,7 +313,7 @@ impl<C: Clock> Limiter<C> {
         cost: u64,
         now: Tick,
     ) -> Result<Decision, CheckError> {
-        self.decide(key.as_ref(), cost, now, true)
+        self.decide(key.as_ref(), cost, now, true, None)
     }
 
     /// What [`check_n`](Self::check_n) would decide now, without recording anything.
@@ -330,7 +330,47 @@ impl<C: Clock> Limiter<C> {
         cost: u64,
         now: Tick,
     ) -> Result<Decision, CheckError> {
-        self.decide(key.as_ref(), cost, now, false)
+        self.decide(key.as_ref(), cost, now, false, None)
+    }
+
+    /// [`check_n`](Self::check_n) that also reports what every window has left, for hosts that
+    /// show one figure per window (Kong's `X-RateLimit-Remaining-Minute`, `-Hour`, ...).
+    ///
+    /// The decision is the one `check_n` would make; the numbers are read under the same lock,
+    /// so they describe one instant.
+    ///
+    /// ```
+    /// use sluicegate::{Limiter, Window};
+    /// let limiter = Limiter::builder()
+    ///     .window(Window::per_second(5))
+    ///     .window(Window::per_minute(100))
+    ///     .build()
+    ///     .unwrap();
+    /// let (decision, remaining) = limiter.check_each("client-42", 1).unwrap();
+    /// assert!(decision.allowed());
+    /// assert_eq!(remaining.as_slice(), &[4, 99]);
+    /// assert_eq!(remaining.get(1), Some(99));
+    /// ```
+    #[inline]
+    pub fn check_each(
+        &self,
+        key: impl AsRef<[u8]>,
+        cost: u64,
+    ) -> Result<(Decision, Remaining), CheckError> {
+        self.check_each_at(key, cost, self.clock.now())
+    }
+
+    /// [`check_each`](Self::check_each) at a time the caller supplies.
+    #[inline]
+    pub fn check_each_at(
+        &self,
+        key: impl AsRef<[u8]>,
+        cost: u64,
+        now: Tick,
+    ) -> Result<(Decision, Remaining), CheckError> {
+        let mut remaining = Remaining::new(self.rules.shape.spans.len());
+        let decision = self.decide(key.as_ref(), cost, now, true, Some(&mut remaining.counts))?;
+        Ok((decision, remaining))
     }
 
     /// Forgets what `key` has used, as if it had never been seen. True if it was tracked.
@@ -410,6 +450,7 @@ impl<C: Clock> Limiter<C> {
         cost: u64,
         now: Tick,
         record: bool,
+        each: Option<&mut [u32; MAX_WINDOWS]>,
     ) -> Result<Decision, CheckError> {
         if cost == 0 {
             return Err(CheckError::ZeroCost);
@@ -438,64 +479,56 @@ impl<C: Clock> Limiter<C> {
                 key,
                 (shape.windows::<1>(), on_full),
                 now,
-                cost,
-                record,
+                Ask { cost, record, each },
             ),
             2 => table.decide(
                 hash,
                 key,
                 (shape.windows::<2>(), on_full),
                 now,
-                cost,
-                record,
+                Ask { cost, record, each },
             ),
             3 => table.decide(
                 hash,
                 key,
                 (shape.windows::<3>(), on_full),
                 now,
-                cost,
-                record,
+                Ask { cost, record, each },
             ),
             4 => table.decide(
                 hash,
                 key,
                 (shape.windows::<4>(), on_full),
                 now,
-                cost,
-                record,
+                Ask { cost, record, each },
             ),
             5 => table.decide(
                 hash,
                 key,
                 (shape.windows::<5>(), on_full),
                 now,
-                cost,
-                record,
+                Ask { cost, record, each },
             ),
             6 => table.decide(
                 hash,
                 key,
                 (shape.windows::<6>(), on_full),
                 now,
-                cost,
-                record,
+                Ask { cost, record, each },
             ),
             7 => table.decide(
                 hash,
                 key,
                 (shape.windows::<7>(), on_full),
                 now,
-                cost,
-                record,
+                Ask { cost, record, each },
             ),
             _ => table.decide(
                 hash,
                 key,
                 (shape.windows::<MAX_WINDOWS>(), on_full),
                 now,
-                cost,
-                record,
+                Ask { cost, record, each },
             ),
         }
     }

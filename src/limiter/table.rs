@@ -10,7 +10,16 @@ use std::hash::BuildHasher;
 use crate::clock::Tick;
 use crate::limiter::key::Key;
 use crate::limiter::log::{Log, Windows};
+use crate::limiter::window::MAX_WINDOWS;
 use crate::limiter::{CheckError, Decision, FullPolicy};
+
+/// What a caller asks of one decision: its cost, whether to record an admitted request, and
+/// where to write every window's remaining, if anywhere.
+pub(crate) struct Ask<'a> {
+    pub(crate) cost: u32,
+    pub(crate) record: bool,
+    pub(crate) each: Option<&'a mut [u32; MAX_WINDOWS]>,
+}
 
 /// An index cell that never held a slot.
 const EMPTY: u32 = 0;
@@ -177,10 +186,10 @@ impl Table {
         key: &[u8],
         rules: (Windows<'_, W>, FullPolicy),
         now: Tick,
-        cost: u32,
-        record: bool,
+        ask: Ask<'_>,
     ) -> Result<Decision, CheckError> {
         let (shape, on_full) = rules;
+        let Ask { cost, record, each } = ask;
         let longest = shape.spans[0].ticks;
         let now = self.clamp(now);
         let decision = match self.find(hash, key) {
@@ -189,14 +198,14 @@ impl Table {
                 slot.last_seen = now;
                 if record {
                     let before = slot.log.heap_bytes();
-                    let d = slot.log.decide(shape, now, cost, true);
+                    let d = slot.log.decide(shape, now, cost, true, each);
                     self.heap = self.heap + slot.log.heap_bytes() - before;
                     d
                 } else {
-                    slot.log.decide(shape, now, cost, false)
+                    slot.log.decide(shape, now, cost, false, each)
                 }
             }
-            Err(_) if !record => Log::default().decide(shape, now, cost, false),
+            Err(_) if !record => Log::default().decide(shape, now, cost, false, each),
             Err(_) => {
                 self.sweep_step(now, longest, SWEEP_STEP);
                 if self.slots.len() >= self.capacity {
@@ -206,7 +215,7 @@ impl Table {
                 let Err(cell) = self.find(hash, key) else {
                     unreachable!("the key was absent and nothing inserted it")
                 };
-                self.insert(cell, hash, key, shape, now, cost)
+                self.insert(cell, hash, key, shape, now, Ask { cost, record, each })
             }
         };
         if record {
@@ -227,10 +236,11 @@ impl Table {
         key: &[u8],
         shape: Windows<'_, W>,
         now: Tick,
-        cost: u32,
+        ask: Ask<'_>,
     ) -> Decision {
+        let Ask { cost, each, .. } = ask;
         let mut log = Log::default();
-        let decision = log.decide(shape, now, cost, true);
+        let decision = log.decide(shape, now, cost, true, each);
         let slot = Slot {
             key: Key::new(key),
             last_seen: now,
