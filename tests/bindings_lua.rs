@@ -1,6 +1,6 @@
 //! The LuaJIT binding (`bindings/lua`): its copy of the LuaJIT declarations, its own test suite
 //! run by `luajit` against the library cargo built for this run, and its nginx example served
-//! by a real nginx with lua-nginx-module and asked by curl.
+//! by a real nginx with lua-nginx-module, on free loopback ports, and asked by curl.
 //!
 //! Debian packages: `luajit2` (not `luajit`, which cannot be installed beside
 //! `libnginx-mod-http-lua`), `nginx`, `libnginx-mod-http-lua` and `curl`. In CI a missing one
@@ -94,12 +94,12 @@ fn nginx_modules_installed() -> bool {
     false
 }
 
-/// A loopback port nothing listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
+/// Two loopback ports nothing listens on now.
+fn free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free loopback port");
+    let (a, b) = (bind(), bind());
+    let port = |l: &TcpListener| l.local_addr().expect("a bound address").port();
+    (port(&a), port(&b))
 }
 
 /// An nginx serving the example from its own prefix, stopped when dropped.
@@ -107,13 +107,15 @@ struct Nginx {
     prefix: PathBuf,
     conf: PathBuf,
     child: Child,
+    port: u16,
 }
 
 impl Nginx {
-    /// Lays out a prefix (logs/, tmp/, and lua/ linking to the binding), writes the example
-    /// with `port` in place of its own, and starts nginx in the foreground.
-    fn start(port: u16) -> Nginx {
-        let prefix = support::lib_dir().join("..").join("lua-nginx");
+    /// Lays out a prefix named `name` (logs/, tmp/, and lua/ linking to the binding), writes
+    /// the example with free ports in place of its own (8080 for the gateway, 8081 for the
+    /// stand-in upstream), and starts nginx in the foreground.
+    fn start(name: &str) -> Nginx {
+        let prefix = support::lib_dir().join("..").join(name);
         match fs::remove_dir_all(&prefix) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => {}
@@ -124,19 +126,16 @@ impl Nginx {
         }
         std::os::unix::fs::symlink(binding_dir(), prefix.join("lua")).expect("a symlink");
 
-        let example = fs::read_to_string(support::root().join(NGINX_CONF)).expect("the example");
-        let listen = "listen 127.0.0.1:8080;";
-        assert_eq!(
-            example.matches(listen).count(),
-            1,
-            "the example listens once"
-        );
+        let (port, upstream_port) = free_ports();
+        let mut example =
+            fs::read_to_string(support::root().join(NGINX_CONF)).expect("the example");
+        for (from, to) in [(8080, port), (8081, upstream_port)] {
+            let address = format!("127.0.0.1:{from};");
+            assert!(example.contains(&address), "the example uses {address}");
+            example = example.replace(&address, &format!("127.0.0.1:{to};"));
+        }
         let conf = prefix.join("nginx.conf");
-        fs::write(
-            &conf,
-            example.replace(listen, &format!("listen 127.0.0.1:{port};")),
-        )
-        .expect("the prefix is writable");
+        fs::write(&conf, example).expect("the prefix is writable");
 
         let child = Command::new("nginx")
             .arg("-p")
@@ -153,9 +152,25 @@ impl Nginx {
             prefix,
             conf,
             child,
+            port,
         };
         nginx.wait_until_listening(port);
+        nginx.wait_until_listening(upstream_port);
         nginx
+    }
+
+    /// The gateway's URL for `path`.
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The error log, which must hold no error: the examples fail open and log why.
+    fn assert_no_errors_logged(&self) {
+        let log = self.error_log();
+        assert!(
+            !log.contains("[error]") && !log.contains("[alert]") && !log.contains("[crit]"),
+            "nginx logged errors:\n{log}"
+        );
     }
 
     fn error_log(&self) -> String {
@@ -256,21 +271,25 @@ fn get(url: &str, from: &str) -> Response {
     }
 }
 
+/// Whether nginx, its Lua module and curl are here; in CI they must be.
+fn nginx_available() -> bool {
+    let nginx = support::require("nginx", &["-v"], "nginx libnginx-mod-http-lua");
+    let curl = support::require("curl", &["--version"], "curl");
+    nginx && curl && nginx_modules_installed()
+}
+
 #[test]
 fn the_nginx_example_answers_429_after_exactly_the_limit() {
-    let have_all = support::require("nginx", &["-v"], "nginx libnginx-mod-http-lua")
-        & support::require("curl", &["--version"], "curl");
-    if !have_all || !nginx_modules_installed() {
+    if !nginx_available() {
         return;
     }
-    let port = free_port();
-    let nginx = Nginx::start(port);
-    let url = format!("http://127.0.0.1:{port}/");
+    let nginx = Nginx::start("lua-nginx-limit");
+    let url = nginx.url("/");
 
     for sent in 1..=LIMIT {
         let r = get(&url, "127.0.0.1");
         assert_eq!(r.status, 200, "request {sent} of the limit {LIMIT}");
-        assert_eq!(r.body, "hello\n");
+        assert_eq!(r.body, "hello\n", "the upstream's answer");
         assert_eq!(r.header("ratelimit-limit"), Some("10"));
         let remaining = (LIMIT - sent).to_string();
         assert_eq!(r.header("ratelimit-remaining"), Some(remaining.as_str()));
@@ -278,7 +297,7 @@ fn the_nginx_example_answers_429_after_exactly_the_limit() {
     }
     for extra in 1..=3 {
         let r = get(&url, "127.0.0.1");
-        assert_eq!(r.status, 429, "request {} past the limit", extra);
+        assert_eq!(r.status, 429, "request {extra} past the limit");
         assert_eq!(r.body, "rate limit exceeded\n");
         assert_eq!(r.header("ratelimit-remaining"), Some("0"));
         let retry: u64 = r
@@ -293,10 +312,41 @@ fn the_nginx_example_answers_429_after_exactly_the_limit() {
     let other = get(&url, "127.0.0.2");
     assert_eq!(other.status, 200, "another client");
     assert_eq!(other.header("ratelimit-remaining"), Some("9"));
+    nginx.assert_no_errors_logged();
+}
 
+#[test]
+fn the_nginx_example_opens_the_circuit_after_three_upstream_failures() {
+    if !nginx_available() {
+        return;
+    }
+    let nginx = Nginx::start("lua-nginx-breaker");
+    for failure in 1..=3 {
+        let r = get(&nginx.url("/fail"), "127.0.0.1");
+        assert_eq!(r.status, 503, "upstream failure {failure}");
+        assert_eq!(r.body, "upstream failure\n", "the upstream answered");
+        assert_eq!(
+            r.header("retry-after"),
+            None,
+            "the gateway passed the upstream's answer"
+        );
+    }
+    // Open: the gateway answers at once, for every path to that upstream.
+    for path in ["/fail", "/"] {
+        let r = get(&nginx.url(path), "127.0.0.1");
+        assert_eq!(r.status, 503, "{path} with the circuit open");
+        assert_eq!(r.body, "upstream unavailable (circuit open)\n");
+        let retry: u64 = r
+            .header("retry-after")
+            .expect("an open circuit says when to retry")
+            .parse()
+            .expect("Retry-After in whole seconds");
+        assert!((25..=30).contains(&retry), "Retry-After: {retry}");
+    }
     let log = nginx.error_log();
     assert!(
-        !log.contains("[error]") && !log.contains("[alert]") && !log.contains("[crit]"),
-        "nginx logged errors:\n{log}"
+        log.contains("circuit of backend: closed -> open (consecutive_failures)"),
+        "the listener logged the transition:\n{log}"
     );
+    nginx.assert_no_errors_logged();
 }

@@ -1,6 +1,6 @@
 -- The declarations of include/sluicegate.cdef.h, for ffi.cdef: a verbatim copy, so the module
 -- is self-contained. tests/bindings_lua.rs fails when the two differ; to refresh this copy, run
--- tests/bindings_lua.rs with SLUICEGATE_BLESS=1.
+-- `SLUICEGATE_BLESS=1 cargo test --test bindings_lua`.
 return [==[
 /* sluicegate.cdef.h: the declarations of sluicegate.h for LuaJIT's ffi.cdef, without
  * preprocessor lines or prose. Read sluicegate.h for what each one means. */
