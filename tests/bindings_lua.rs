@@ -75,6 +75,18 @@ fn the_binding_suite_passes_under_luajit() {
     support::run_in(&binding_dir(), Command::new("luajit").arg("tests/run.lua"));
 }
 
+#[test]
+fn the_benchmark_runs() {
+    if !support::require("luajit", &["-v"], "luajit2") {
+        return;
+    }
+    // A smoke run: a few checks, so the benchmark keeps working; the figure means nothing.
+    support::run_in(
+        &binding_dir(),
+        Command::new("luajit").args(["bench/hot_key.lua", "1000", "1"]),
+    );
+}
+
 /// Whether every nginx module the example loads is installed; outside CI, says what to
 /// install when not.
 fn nginx_modules_installed() -> bool {
