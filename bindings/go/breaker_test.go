@@ -85,7 +85,9 @@ func wantRejection(t *testing.T, p *Permit, err error, reason RejectReason) *Rej
 // closes the circuit again. The listener sees each transition, in order.
 func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 	var seen transitions
-	b := newBreaker(t, BreakerConfig{ConsecutiveFailures: 2, OpenFor: 2 * time.Millisecond, Seed: 7}, seen.listen)
+	// Long enough that a busy machine does not end it between two calls.
+	const openFor = 100 * time.Millisecond
+	b := newBreaker(t, BreakerConfig{ConsecutiveFailures: 2, OpenFor: openFor, Seed: 7}, seen.listen)
 
 	for i := 0; i < 2; i++ {
 		record(t, acquire(t, b), OutcomeFailure, 1500*time.Microsecond)
@@ -98,14 +100,14 @@ func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 
 	p, err := b.Acquire()
 	r := wantRejection(t, p, err, RejectOpen)
-	if r.RetryAfter <= 0 || r.RetryAfter > 2*time.Millisecond {
+	if r.RetryAfter <= 0 || r.RetryAfter > openFor {
 		t.Fatalf("retry after %v", r.RetryAfter)
 	}
 	if !strings.HasPrefix(err.Error(), "sluicegate: call rejected: circuit open, retry after ") {
 		t.Fatalf("error text %q", err)
 	}
 
-	time.Sleep(3 * time.Millisecond)
+	time.Sleep(openFor + 10*time.Millisecond)
 	trial := acquire(t, b)
 	if got, _ := seen.last(); got.To != StateHalfOpen || got.Cause != CauseOpenElapsed {
 		t.Fatalf("after the open time: %+v", got)
@@ -120,7 +122,7 @@ func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 	if got.From != StateHalfOpen || got.To != StateClosed || got.Cause != CauseTrialsSucceeded || n != 3 || got.Generation != 3 {
 		t.Fatalf("transition %d: %+v", n, got)
 	}
-	if got.At < 3*time.Millisecond {
+	if got.At < openFor {
 		t.Fatalf("the close is dated %v, before the open time passed", got.At)
 	}
 }

@@ -105,13 +105,19 @@ func TestFinalizersReleaseWhatIsDropped(t *testing.T) {
 }
 
 // Close may race with calls on other goroutines: each call either runs on the live handle or
-// fails with ErrClosed, and the handle is freed once, after the last call.
+// fails with ErrClosed, and each handle, and its listener, is freed once, after the last call
+// and the last permit.
 func TestCloseRacesWithCalls(t *testing.T) {
 	for round := 0; round < 20; round++ {
 		l, err := NewLimiter(LimiterConfig{Windows: []Window{{Limit: 1000, Duration: time.Hour}}})
 		must(t, err)
 		var seen transitions
 		b, err := NewBreaker(BreakerConfig{ConsecutiveFailures: 3}, seen.listen)
+		must(t, err)
+		r, err := NewBreakers(BreakersConfig{Breaker: BreakerConfig{ConsecutiveFailures: 3}}, seen.listenKeyed)
+		must(t, err)
+		// A permit outlives every Close below, and its listener with it.
+		outstanding, err := r.Acquire("outstanding")
 		must(t, err)
 		var wg sync.WaitGroup
 		var unexpected atomic.Value
@@ -123,14 +129,19 @@ func TestCloseRacesWithCalls(t *testing.T) {
 					if _, err := l.Check(client, 1); err != nil && !errors.Is(err, ErrClosed) {
 						unexpected.Store(err)
 					}
-					p, err := b.Acquire()
-					switch {
-					case err == nil:
-						if _, err := p.Record(OutcomeFailure, 0); err != nil {
+					for _, acquire := range []func() (*Permit, error){
+						b.Acquire,
+						func() (*Permit, error) { return r.Acquire(string(rune('a' + i%3))) },
+					} {
+						p, err := acquire()
+						switch {
+						case err == nil:
+							if _, err := p.Record(OutcomeFailure, 0); err != nil {
+								unexpected.Store(err)
+							}
+						case !errors.Is(err, ErrClosed) && !errors.Is(err, ErrRejected):
 							unexpected.Store(err)
 						}
-					case !errors.Is(err, ErrClosed) && !errors.Is(err, ErrRejected):
-						unexpected.Store(err)
 					}
 				}
 			}()
@@ -138,7 +149,9 @@ func TestCloseRacesWithCalls(t *testing.T) {
 		runtime.Gosched()
 		must(t, l.Close())
 		must(t, b.Close())
+		must(t, r.Close())
 		wg.Wait()
+		record(t, outstanding, OutcomeSuccess, 0)
 		if err := unexpected.Load(); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
