@@ -3,8 +3,8 @@
 //! by a real nginx with lua-nginx-module, on free loopback ports, and asked by curl.
 //!
 //! Debian packages: `luajit2` (not `luajit`, which cannot be installed beside
-//! `libnginx-mod-http-lua`), `nginx`, `libnginx-mod-http-lua` and `curl`. In CI a missing one
-//! fails the test; elsewhere the test says what to install and skips.
+//! `libnginx-mod-http-lua`), `nginx`, `libnginx-mod-http-lua`, `curl` and `lua-check`. In CI a
+//! missing one fails the test; elsewhere the test says what to install and skips.
 //!
 //! After `include/sluicegate.cdef.h` changes, refresh the binding's copy and commit it:
 //!
@@ -73,6 +73,18 @@ fn the_binding_suite_passes_under_luajit() {
         return;
     }
     support::run_in(&binding_dir(), Command::new("luajit").arg("tests/run.lua"));
+}
+
+#[test]
+fn the_lua_code_passes_luacheck() {
+    if !support::require("luacheck", &["--version"], "lua-check") {
+        return;
+    }
+    // Settings in bindings/lua/.luacheckrc; any warning fails.
+    support::run_in(
+        &binding_dir(),
+        Command::new("luacheck").args(["--no-color", "."]),
+    );
 }
 
 #[test]

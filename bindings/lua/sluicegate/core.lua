@@ -92,7 +92,8 @@ end
 --- `seconds` in whole microseconds (rounded to the nearest), or nil unless it is a finite
 --- number of at least 0 whose microseconds a Lua number holds exactly.
 function core.micros(seconds)
-    if type(seconds) ~= "number" or not (seconds >= 0) or seconds * 1e6 > MAX_EXACT then
+    if type(seconds) ~= "number" or seconds ~= seconds or seconds < 0
+        or seconds * 1e6 > MAX_EXACT then
         return nil
     end
     return floor(seconds * 1e6 + 0.5)

@@ -8,7 +8,7 @@ local C = core.C
 local OK = core.OK
 local WRONG_TIME_BASE = C.SG_WRONG_TIME_BASE
 local failure, invalid, closed = core.failure, core.invalid, core.closed
-local is_whole, micros, seconds = core.is_whole, core.micros, core.seconds
+local is_whole, micros = core.is_whole, core.micros
 local key_problem = core.key_problem
 
 local _, TIME_BASES = core.enum {

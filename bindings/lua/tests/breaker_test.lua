@@ -58,7 +58,8 @@ return {
         expect.wait(OPEN_FOR + 0.005)
         local trial = expect.ok(breaker:acquire())
         expect.eq(trial:record("failure", 0), true, "the failed trial counted")
-        expect.fields(seen[3], { from = "half_open", to = "open", cause = "trials_failed" }, "reopen")
+        expect.fields(seen[3], { from = "half_open", to = "open", cause = "trials_failed" },
+            "reopen")
     end },
 
     { "an outcome reported after a state change is stale", function()
@@ -106,7 +107,8 @@ return {
     { "a bad outcome or elapsed time is refused and leaves the permit usable", function()
         local breaker = tripping_breaker()
         local permit = expect.ok(breaker:acquire())
-        expect.failure("invalid_argument", 'the outcome must be "success", "failure" or "ignored", not ok',
+        expect.failure("invalid_argument",
+            'the outcome must be "success", "failure" or "ignored", not ok',
             permit:record("ok", 0))
         expect.failure("invalid_argument", "elapsed must be the call's duration in seconds",
             permit:record("success"))
@@ -122,14 +124,17 @@ return {
         local cases = {
             { {}, "a breaker needs at least one trip policy" },
             { { failure_rate_percent = 50 }, "needs a count or time window" },
-            { { consecutive_failures = 1, open_for = 0 }, "open_for must be above 0 (leave it out for the default)" },
-            { { consecutive_failures = 1, open_for = "10s" }, "open_for must be a number of seconds" },
+            { { consecutive_failures = 1, open_for = 0 },
+                "open_for must be above 0 (leave it out for the default)" },
+            { { consecutive_failures = 1, open_for = "10s" },
+                "open_for must be a number of seconds" },
             { { consecutive_failures = -1 }, "consecutive_failures must be a whole number" },
             { { consecutive_failures = 1, jitter = 0 / 0 }, "jitter must be a finite number" },
             { { consecutive_failures = 1, backoff_factor = 2 }, "backoff cap" },
             { { consecutive_failures = 1, lanes = 3 }, "lanes" },
             { { consecutive_failure = 1 }, "unknown setting consecutive_failure" },
-            { { consecutive_failures = 1, on_transition = "log" }, "on_transition must be a function, not string" },
+            { { consecutive_failures = 1, on_transition = "log" },
+                "on_transition must be a function, not string" },
             { "strict", "the settings must be a table, not string" },
         }
         for _, case in ipairs(cases) do
@@ -149,7 +154,8 @@ return {
         expect.eq(breaker:close(), true, "close")
         expect.eq(breaker:close(), true, "close again")
         expect.eq(tostring(breaker), "sluicegate.breaker (closed)", "closed")
-        for _, method in ipairs { "acquire", "state", "counters", "force_open", "disable", "reset" } do
+        for _, method in ipairs { "acquire", "state", "counters", "force_open", "disable",
+            "reset" } do
             expect.failure("closed", "the breaker is closed", breaker[method](breaker))
         end
         expect.eq(permit:record("success", 0), true, "a permit outlives its breaker")

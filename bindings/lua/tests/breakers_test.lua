@@ -83,16 +83,19 @@ return {
         local cases = {
             { {}, "breaker is required" },
             { { breaker = {} }, "a breaker needs at least one trip policy" },
-            { { breaker = { consecutive_failure = 1 } }, "breaker: unknown setting consecutive_failure" },
+            { { breaker = { consecutive_failure = 1 } },
+                "breaker: unknown setting consecutive_failure" },
             { { breaker = good, overrides = { payments = {} } },
                 'override 0 (key "payments"): a breaker needs at least one trip policy' },
             { { breaker = good, overrides = { payments = { open_for = 0 } } },
                 'overrides["payments"]: open_for must be above 0' },
-            { { breaker = good, overrides = { good } }, "overrides: every key must be a string, not number" },
+            { { breaker = good, overrides = { good } },
+                "overrides: every key must be a string, not number" },
             { { breaker = good, overrides = "payments" }, "overrides must be a table" },
             { { breaker = good, idle_after = 0 }, "idle_after must be above 0" },
             { { breaker = good, shards = 3 }, "power of two" },
-            { { breaker = good, on_transition = true }, "on_transition must be a function, not boolean" },
+            { { breaker = good, on_transition = true },
+                "on_transition must be a function, not boolean" },
             { { breaker = good, breakers = 1 }, "unknown setting breakers" },
         }
         for _, case in ipairs(cases) do

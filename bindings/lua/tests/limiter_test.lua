@@ -14,7 +14,7 @@ local function caller_limiter()
 end
 
 return {
-    { "a client is refused after its limit and let back in exactly when the window allows", function()
+    { "a client is refused after its limit and let back in when the window allows", function()
         local limiter = caller_limiter()
         local d = expect.ok(limiter:check_at(KEY, 0))
         expect.fields(d, { allowed = true, window = 2, limit = 2, remaining = 1,
@@ -111,7 +111,8 @@ return {
 
     { "arguments the binding refuses before calling the library", function()
         local limiter = caller_limiter()
-        expect.failure("invalid_argument", "the key must be a string, not nil", limiter:check_at(nil, 0))
+        expect.failure("invalid_argument", "the key must be a string, not nil",
+            limiter:check_at(nil, 0))
         expect.failure("invalid_argument", "not number", limiter:check_at(42, 0))
         for _, cost in ipairs { -1, 1.5, 0 / 0, math.huge, "1" } do
             expect.failure("invalid_argument", "the cost must be a whole number",
@@ -137,8 +138,10 @@ return {
             { { windows = { { limit = 0, seconds = 1 } } }, "windows[1]: limit must be above 0" },
             { { windows = { { limit = 1, seconds = 1 }, { limit = 2.5, seconds = 9 } } },
                 "windows[2]: limit must be a whole number" },
-            { { windows = { { limit = 1, seconds = -1 } } }, "windows[1]: seconds must be a number of seconds" },
-            { { windows = { { limit = 1, seconds = 1, burst = 2 } } }, "windows[1]: unknown setting burst" },
+            { { windows = { { limit = 1, seconds = -1 } } },
+                "windows[1]: seconds must be a number of seconds" },
+            { { windows = { { limit = 1, seconds = 1, burst = 2 } } },
+                "windows[1]: unknown setting burst" },
             { { windows = { { limit = 1, seconds = 1 } }, time_base = "wall" },
                 'time_base must be one of "caller", "library"' },
             { { windows = { { limit = 1, seconds = 1 } }, on_full = "drop" },

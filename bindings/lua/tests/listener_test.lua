@@ -83,7 +83,8 @@ return {
         end)
         expect.eq(calls, 2, "both transitions reached the listener")
         expect.eq(#reports, 2, "each error reported")
-        assert(reports[1]:find("a transition listener failed: .*listener broke on open"), reports[1])
+        assert(reports[1]:find("a transition listener failed: .*listener broke on open"),
+            reports[1])
         expect.eq(breaker:state(), "closed", "the breaker works on")
     end },
 
