@@ -90,14 +90,15 @@ func (c *BreakersConfig) toC(op string, mem *cMemory) (C.sg_breakers_config, err
 		keys = append(keys, key)
 	}
 	sort.Strings(keys)
-	overrides := (*C.sg_breaker_override)(mem.alloc(uintptr(len(keys)) * C.sizeof_sg_breaker_override))
+	first := (*C.sg_breaker_override)(mem.alloc(uintptr(len(keys)) * C.sizeof_sg_breaker_override))
+	overrides := unsafe.Slice(first, len(keys))
 	for i, key := range keys {
 		override := c.Overrides[key]
 		config, err := layBreaker(op, fmt.Sprintf("Overrides[%q].", key), &override, mem)
 		if err != nil {
 			return C.sg_breakers_config{}, err
 		}
-		unsafe.Slice(overrides, len(keys))[i] = C.sg_breaker_override{
+		overrides[i] = C.sg_breaker_override{
 			key:     (*C.uint8_t)(mem.bytes(key)),
 			key_len: C.size_t(len(key)),
 			config:  config,
@@ -111,7 +112,7 @@ func (c *BreakersConfig) toC(op string, mem *cMemory) (C.sg_breakers_config, err
 		struct_size:   C.sizeof_sg_breakers_config,
 		shards:        C.uint32_t(c.Shards),
 		breaker:       shared,
-		overrides:     overrides,
+		overrides:     first,
 		overrides_len: C.size_t(len(keys)),
 		max_keys:      C.uint64_t(c.MaxKeys),
 		idle_after_us: C.uint64_t(idle),

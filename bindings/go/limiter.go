@@ -124,18 +124,19 @@ type LimiterConfig struct {
 // toC lays the configuration out for the library, its windows in mem.
 func (c *LimiterConfig) toC(op string, mem *cMemory) (C.sg_limiter_config, error) {
 	n := len(c.Windows)
-	windows := (*C.sg_window)(mem.alloc(uintptr(n) * C.sizeof_sg_window))
+	first := (*C.sg_window)(mem.alloc(uintptr(n) * C.sizeof_sg_window))
+	windows := unsafe.Slice(first, n)
 	for i, w := range c.Windows {
 		us, err := configMicros(op, fmt.Sprintf("window %d: Duration", i), w.Duration)
 		if err != nil {
 			return C.sg_limiter_config{}, err
 		}
-		unsafe.Slice(windows, n)[i] = C.sg_window{limit: C.uint64_t(w.Limit), duration_us: C.uint64_t(us)}
+		windows[i] = C.sg_window{limit: C.uint64_t(w.Limit), duration_us: C.uint64_t(us)}
 	}
 	return C.sg_limiter_config{
 		struct_size: C.sizeof_sg_limiter_config,
 		time_base:   C.uint32_t(c.TimeBase),
-		windows:     windows,
+		windows:     first,
 		windows_len: C.size_t(n),
 		max_keys:    C.uint64_t(c.MaxKeys),
 		shards:      C.uint32_t(c.Shards),
