@@ -152,13 +152,18 @@ function Breaker:reset()
 end
 
 --- Releases the breaker now rather than when the garbage collector finds it. Permits still
---- outstanding stay valid and may still be recorded. Closing twice does nothing.
+--- outstanding stay valid and may still be recorded. Closing twice does nothing; closing
+--- from inside a transition listener is refused (nil, message, "busy").
 function Breaker:close()
     local handle = self.handle
-    if handle ~= nil then
-        self.handle = nil
-        self.owner:close(handle, C.sg_breaker_free)
+    if handle == nil then
+        return true
     end
+    local ok, message, code = self.owner:close(handle, C.sg_breaker_free)
+    if not ok then
+        return nil, message, code
+    end
+    self.handle = nil
     return true
 end
 

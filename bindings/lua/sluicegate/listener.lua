@@ -69,13 +69,18 @@ local pending = {}
 -- True while one of this binding's finalizers runs.
 local finalizing = false
 
+-- How many listeners are running (a listener may cause a transition whose listener runs).
+local running = 0
+
 local function run(fn, keyed, key, transition)
     local ok, err
+    running = running + 1
     if keyed then
         ok, err = pcall(fn, key, transition)
     else
         ok, err = pcall(fn, transition)
     end
+    running = running - 1
     if not ok then
         core.report("sluicegate: a transition listener failed: " .. tostring(err))
     end
@@ -161,9 +166,16 @@ function Owner:release()
 end
 
 --- Frees `handle` with `free` now, instead of by its finalizer, and releases the handle's hold.
+--- Returns true; or nil, message, "busy" while a listener runs, since the library may then be
+--- inside a call on that very handle, and freeing it there would pull it from under the call.
 function Owner:close(handle, free)
+    if running > 0 then
+        return nil, "a breaker or registry cannot be closed from inside a transition listener",
+            "busy"
+    end
     free(ffi.gc(handle, nil))
     self:release()
+    return true
 end
 
 --- Makes `free(pointer)` a finalizer: run as a library call that may deliver transitions,

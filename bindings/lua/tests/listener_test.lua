@@ -107,6 +107,30 @@ return {
         expect.eq(breaker:state(), "closed", "reset from the listener")
     end },
 
+    { "a listener cannot close a breaker or registry, which go on working", function()
+        local answers = {}
+        local breaker, breakers
+        local function close_all()
+            answers[#answers + 1] = { breaker:close() }
+            answers[#answers + 1] = { breakers:close() }
+        end
+        breaker = expect.ok(sluicegate.breaker { consecutive_failures = 1,
+            on_transition = close_all })
+        breakers = expect.ok(sluicegate.breakers { breaker = { consecutive_failures = 1 },
+            on_transition = close_all })
+        assert(expect.ok(breaker:acquire()):record("failure", 0))
+        assert(expect.ok(breakers:acquire("upstream")):record("failure", 0))
+        expect.eq(#answers, 4, "each listener tried to close both")
+        for _, answer in ipairs(answers) do
+            expect.failure("busy", "cannot be closed from inside a transition listener",
+                answer[1], answer[2], answer[3])
+        end
+        expect.eq(breaker:state(), "open", "the breaker works on")
+        expect.eq(breakers:state("upstream"), "open", "the registry works on")
+        expect.eq(breaker:close(), true, "closed outside a listener")
+        expect.eq(breakers:close(), true, "closed outside a listener")
+    end },
+
     { "a listener is kept while its handle or a permit from it lives", function()
         local before = listener.count()
         local seen = {}
