@@ -155,11 +155,11 @@ class Limiter(Handle):
     all windows at once (one to eight, no two of the same length). Keys are ``str`` (UTF-8) or
     bytes.
 
-    Settings left as ``None`` take the library's defaults:
+    The settings (``None`` takes the library's default, given in brackets):
 
-    - ``time_base``: where time comes from (see :class:`TimeBase`); the library's clock unless
-      ``TimeBase.CALLER``.
-    - ``max_keys``: the most keys tracked at once (2,097,152), split evenly over the shards.
+    - ``time_base``: where time comes from (see :class:`TimeBase`): the library's clock, or
+      the caller's with ``TimeBase.CALLER``.
+    - ``max_keys``: the most keys tracked at once, split evenly over the shards (2,097,152).
     - ``shards``: a power of two up to 4096 (four per core).
     - ``max_key_len``: the longest key accepted, in bytes, up to 65,536 (1024).
     - ``on_full``: what to do with a new key when full (see :class:`FullPolicy`).

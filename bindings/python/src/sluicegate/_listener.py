@@ -52,15 +52,15 @@ KeyedTransitionListener = Callable[[bytes, Transition], object]
 
 
 class Listener:
-    """A Python listener and the C ``userdata`` pointer that leads back to it."""
+    """A Python listener as the C ``userdata`` pointer that leads back to it: whatever holds
+    this object keeps the pointer valid."""
 
-    __slots__ = ("callback", "userdata")
+    __slots__ = ("userdata",)
 
     def __init__(self, callback: Callable[..., object]) -> None:
         if not callable(callback):
             raise TypeError(f"a transition listener is callable, not {type(callback).__name__}")
-        self.callback = callback
-        self.userdata = ffi.new_handle(self)
+        self.userdata = ffi.new_handle(callback)
 
 
 def _transition(c_transition: Any) -> Transition:
@@ -82,11 +82,11 @@ def _log_listener_error(
 
 
 def _deliver(userdata: Any, c_transition: Any) -> None:
-    ffi.from_handle(userdata).callback(_transition(c_transition))
+    ffi.from_handle(userdata)(_transition(c_transition))
 
 
 def _deliver_keyed(userdata: Any, key: Any, key_len: int, c_transition: Any) -> None:
-    ffi.from_handle(userdata).callback(ffi.buffer(key, key_len)[:], _transition(c_transition))
+    ffi.from_handle(userdata)(ffi.buffer(key, key_len)[:], _transition(c_transition))
 
 
 deliver = ffi.callback("sg_transition_listener", _deliver, onerror=_log_listener_error)

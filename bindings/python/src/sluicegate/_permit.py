@@ -36,16 +36,18 @@ class Permit:
 
     __slots__ = ("_admitted_ns", "_listener", "_pointer")
 
+    def __init__(self, pointer: Any, listener: Listener | None) -> None:
+        # A one-element list, so that taking the pointer is one atomic `pop`. Its finalizer
+        # releases an unended permit, holding the listener until the library is done with it.
+        self._pointer = [ffi.gc(pointer, release_holding(lib.sg_permit_free, listener))]
+        # Recording may make the library call the listener: it lives as long as the permit.
+        self._listener = listener
+        self._admitted_ns = time.monotonic_ns()
+
     @property
     def admitted(self) -> bool:
         """Always true: the call may go ahead."""
         return True
-
-    def __init__(self, pointer: Any, listener: Listener | None) -> None:
-        # A one-element list, so that taking the pointer is one atomic `pop`.
-        self._pointer = [ffi.gc(pointer, release_holding(lib.sg_permit_free, listener))]
-        self._listener = listener
-        self._admitted_ns = time.monotonic_ns()
 
     def record(self, outcome: Outcome, elapsed: Seconds | None = None) -> Recorded:
         """Reports how the call went and how long it took, and ends the permit.
