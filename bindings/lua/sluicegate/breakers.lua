@@ -199,6 +199,7 @@ end
 
 --- How many breakers the registry holds.
 function Breakers:len()
+    flush()
     if self.handle == nil then
         return closed("the registry")
     end
@@ -212,6 +213,7 @@ end
 
 --- The registry's counters and sizes: keys, reclaimed, refused, bytes.
 function Breakers:stats()
+    flush()
     if self.handle == nil then
         return closed("the registry")
     end

@@ -106,6 +106,17 @@ return {
         expect.eq(breakers:len(), 0, "empty")
     end },
 
+    { "a detail message longer than the binding's buffer comes whole", function()
+        local key = ("k"):rep(600)
+        local _, message, code = sluicegate.breakers {
+            breaker = { consecutive_failures = 1 }, overrides = { [key] = {} },
+        }
+        expect.eq(code, "invalid_config", "code")
+        assert(message:find('override 0 (key "' .. key .. '"): a breaker needs', 1, true), message)
+        local ending = "or slow-call rate)"
+        expect.eq(message:sub(-#ending), ending, "the end of the message")
+    end },
+
     { "stats, and a closed registry refuses every call", function()
         local breakers = registry()
         local permit = expect.ok(breakers:acquire("search"))
