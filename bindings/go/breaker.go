@@ -41,9 +41,10 @@ type Breaker struct {
 // breaker is closed and its last permit consumed. It runs synchronously inside whichever
 // call is delivering transitions (Acquire, Record, an operator switch, on whichever
 // goroutine), not always the one that caused the transition, and with no lock held: it may
-// call the breaker's methods, but should return quickly, as that call waits for it. A panic
-// in it is recovered and logged with the standard log package, and the breaker goes on. A
-// listener that refers to its own breaker keeps it reachable, so only Close releases it.
+// call the breaker's methods, Close included (the breaker is then freed once the delivering
+// call returns), but should return quickly, as that call waits for it. A panic in it is
+// recovered and logged with the standard log package, and the breaker goes on. A listener
+// that refers to its own breaker keeps it reachable, so only Close releases it.
 func NewBreaker(config BreakerConfig, listener func(Transition)) (*Breaker, error) {
 	const op = "NewBreaker"
 	c, err := config.toC(op, "")

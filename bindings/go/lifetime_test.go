@@ -188,3 +188,29 @@ func TestConcurrentChecksAdmitExactlyTheLimit(t *testing.T) {
 		t.Fatalf("admitted %d, want %d", admitted.Load(), limit)
 	}
 }
+
+// A listener may close the breaker or registry it listens to: the handle is freed once the
+// call delivering the transition has returned, and a permit's record goes on to the end.
+func TestListenerMayCloseItsHandle(t *testing.T) {
+	var b *Breaker
+	b, err := NewBreaker(BreakerConfig{ConsecutiveFailures: 1}, func(Transition) { b.Close() })
+	must(t, err)
+	_, err = b.ForceOpen() // the transition closes b inside this call
+	must(t, err)
+	if _, err := b.State(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("State after the listener closed the breaker: %v", err)
+	}
+
+	var r *Breakers
+	r, err = NewBreakers(BreakersConfig{Breaker: BreakerConfig{ConsecutiveFailures: 1}}, func(string, Transition) { r.Close() })
+	must(t, err)
+	p, err := r.Acquire(client)
+	must(t, err)
+	record(t, p, OutcomeFailure, 0) // opens the circuit; the listener closes r meanwhile
+	if _, err := r.Acquire(client); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Acquire after the listener closed the registry: %v", err)
+	}
+	if !eventually(func() bool { return openHandles.Load() == 0 }) {
+		t.Fatalf("%d handles open", openHandles.Load())
+	}
+}
