@@ -17,7 +17,8 @@
 --   the start of the next breaker or registry call in this Lua state.
 --
 -- A listener is kept while its handle is open and while any permit from that handle is
--- outstanding: the library may call it until the last of them is gone.
+-- outstanding: the library may call it until the last of them is gone. While a listener runs,
+-- closing a breaker or registry is refused: the library may be inside a call on it.
 
 local ffi = require "ffi"
 local core = require "sluicegate.core"
@@ -111,7 +112,10 @@ local function deliver(userdata, key, key_len, t)
         at = tonumber(t.at_us) / 1e6,
         generation = tonumber(t.generation),
     }
-    local name = key ~= nil and ffi.string(key, key_len) or nil
+    local name
+    if entry.keyed then
+        name = key_len > 0 and ffi.string(key, key_len) or ""
+    end
     if finalizing then
         pending[#pending + 1] = { entry.fn, entry.keyed, name, transition }
         return

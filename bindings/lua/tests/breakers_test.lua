@@ -31,6 +31,11 @@ return {
         expect.fields(breakers:counters("payments"), { permitted = 1, failures = 1, rejected = 1 },
             "payments' counters")
         expect.eq(breakers:len(), 2, "keys held")
+        expect.eq(breakers:remove("search"), true, "room for the empty key")
+
+        expect.eq(expect.ok(breakers:acquire("")):record("failure", 0), true, "the empty key")
+        expect.eq(breakers:force_open(""), true, "forced open")
+        expect.eq(seen[#seen].key, "", "the listener is told the empty key")
     end },
 
     { "unknown keys read as closed and zero, and reading makes nothing", function()
