@@ -25,7 +25,7 @@ from sluicegate import (
     Transition,
 )
 
-SHORT = 0.05  # an open time the tests wait out
+SHORT = 0.2  # an open time the tests wait out, longer than a busy machine's pauses
 LONG = 600.0  # an open time no test waits out
 
 
