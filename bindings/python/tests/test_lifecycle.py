@@ -16,6 +16,7 @@ from sluicegate import (
     Breaker,
     BreakerConfig,
     Breakers,
+    ClosedError,
     Limiter,
     Outcome,
     Recorded,
@@ -170,3 +171,25 @@ def test_permits_given_back_in_any_order_leave_nothing_behind():
     breaker.close()
     del breaker
     assert heap_in_use() - before < 64 * 1024
+
+
+def test_a_listener_may_close_the_breaker_it_listens_to():
+    # The call delivering the transition holds the handle: the free waits for it to return.
+    breaker: Breaker
+    breaker = Breaker(
+        BreakerConfig(consecutive_failures=1), on_transition=lambda t: breaker.close()
+    )
+    assert breaker.acquire().record(Outcome.FAILURE) is Recorded.COUNTED
+    assert breaker.closed
+    with pytest.raises(ClosedError):
+        breaker.acquire()
+
+
+def test_a_listener_may_close_the_registry_it_listens_to():
+    hosts: Breakers
+    hosts = Breakers(
+        BreakerConfig(consecutive_failures=1), on_transition=lambda k, t: hosts.close()
+    )
+    assert hosts.force_open("h") is True
+    with pytest.raises(ClosedError):
+        hosts.state("h")
