@@ -20,7 +20,10 @@ pub fn root() -> PathBuf {
 /// (`target/<profile>/deps/`).
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its executable");
-    let dir = exe.parent().expect("the executable is in a directory").to_path_buf();
+    let dir = exe
+        .parent()
+        .expect("the executable is in a directory")
+        .to_path_buf();
     assert!(
         dir.join("libsluicegate.so").exists(),
         "libsluicegate.so is not in {}: the crate's [lib] crate-type must include cdylib",

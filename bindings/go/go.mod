@@ -1,0 +1,3 @@
+module sluicegate.dev/sluicegate
+
+go 1.19
