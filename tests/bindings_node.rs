@@ -2,7 +2,7 @@
 //! cargo built for this run, its formatting (Prettier), and a short run of its hot-key
 //! benchmark.
 //!
-//! It needs Node 18 or later with npm, and what node-gyp needs to build the addon: `python3`,
+//! It needs Node 18.18 or later with npm, and what node-gyp needs to build the addon: `python3`,
 //! `make`, `g++`, and the headers of the running Node (NodeSource's `nodejs` has them; with
 //! Debian's, install `libnode-dev`):
 //!
@@ -22,14 +22,15 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
-/// Exits 0 on Node 18 or later.
-const NODE_PROBE: &str = "process.exit(Number(process.versions.node.split('.')[0]) >= 18 ? 0 : 1)";
+/// Exits 0 on Node 18.18 or later (the first with `Symbol.dispose`).
+const NODE_PROBE: &str = "const [major, minor] = process.versions.node.split('.').map(Number); \
+                          process.exit(major > 18 || (major === 18 && minor >= 18) ? 0 : 1)";
 
 fn binding_dir() -> PathBuf {
     support::root().join("bindings/node")
 }
 
-/// Whether Node 18+, npm and the addon's build tools are here.
+/// Whether Node 18.18+, npm and the addon's build tools are here.
 fn node_ready() -> bool {
     support::require("node", &["-e", NODE_PROBE], "nodejs")
         && support::require("npm", &["--version"], "npm")
