@@ -1,6 +1,6 @@
 //! The Node binding (`bindings/node`): its `node --test` suite against the `libsluicegate.so`
-//! cargo built for this run, its formatting (Prettier), and a short run of its hot-key
-//! benchmark.
+//! cargo built for this run, its lints (Prettier's formatting, TypeScript's check of its JSDoc
+//! types), and a short run of its hot-key benchmark.
 //!
 //! It needs Node 18.18 or later with npm, and what node-gyp needs to build the addon: `python3`,
 //! `make`, `g++`, and the headers of the running Node (NodeSource's `nodejs` has them; with
@@ -10,15 +10,17 @@
 //! apt-get install nodejs npm libnode-dev python3 make g++
 //! ```
 //!
-//! The first run installs the npm packages from `package-lock.json` with `npm ci`, which also
-//! builds the addon; every run then rebuilds what changed, with compiler warnings as errors.
+//! A run that finds `node_modules` missing (or older than `package-lock.json`) installs the npm
+//! packages from the lock file with `npm ci`, which also builds the addon; every run then
+//! rebuilds what changed, with compiler warnings as errors.
 //! In CI a missing tool fails the test; elsewhere the test is skipped with a message saying what
 //! to install.
 
 #[path = "support/runtime.rs"]
 mod support;
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -45,7 +47,20 @@ const WARNINGS_AS_ERRORS: &str = "-Werror";
 /// Set once the packages are installed and the addon is built, for the tests that follow.
 static PREPARED: Mutex<bool> = Mutex::new(false);
 
-/// Installs the npm packages if `node_modules` is missing, and builds the addon.
+/// Whether `node_modules` is missing, or older than `package-lock.json` (npm records what it
+/// installed in `node_modules/.package-lock.json`).
+fn packages_outdated(dir: &Path) -> bool {
+    let modified = |file: &str| fs::metadata(dir.join(file)).and_then(|m| m.modified()).ok();
+    match (
+        modified("node_modules/.package-lock.json"),
+        modified("package-lock.json"),
+    ) {
+        (Some(installed), Some(locked)) => installed < locked,
+        _ => true,
+    }
+}
+
+/// Installs the npm packages if they are missing or outdated, and builds the addon.
 fn prepare() {
     let mut prepared = PREPARED.lock().expect("an earlier preparation failed");
     if *prepared {
@@ -54,7 +69,7 @@ fn prepare() {
     let dir = binding_dir();
     // npm ci builds the addon too (the package's install script): both builds treat warnings
     // as errors, so the second finds nothing to redo.
-    if !dir.join("node_modules").exists() {
+    if packages_outdated(&dir) {
         support::run_in(
             &dir,
             Command::new("npm")
@@ -81,15 +96,13 @@ fn the_node_binding_passes_its_tests() {
 }
 
 #[test]
-fn the_node_binding_is_formatted() {
+fn the_node_binding_passes_its_lints() {
     if !node_ready() {
         return;
     }
     prepare();
-    support::run_in(
-        &binding_dir(),
-        Command::new("npm").args(["run", "format:check"]),
-    );
+    // Prettier's formatting, and TypeScript's check of the JSDoc types in lib/.
+    support::run_in(&binding_dir(), Command::new("npm").args(["run", "lint"]));
 }
 
 #[test]

@@ -18,7 +18,9 @@ const { typeError, valueError, unknownSettingError } = require('./errors');
  * @property {(name: string, value: unknown) => number} convert
  */
 
+/** @type {Setting['convert']} */
 const count = (name, value) => whole(name, value, U32_MAX);
+/** @type {Setting['convert']} */
 const safeWhole = (name, value) => whole(name, value);
 
 /** @type {Record<string, Setting>} */
@@ -99,6 +101,7 @@ function settingsObject(name, value) {
  * @returns {Record<string, unknown>} the native object, with the converted settings
  */
 function convert(name, object, table, handled = []) {
+  /** @type {Record<string, unknown>} */
   const native = {};
   for (const [key, value] of Object.entries(object)) {
     if (value === undefined || handled.includes(key)) continue;

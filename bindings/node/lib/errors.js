@@ -94,7 +94,7 @@ function created(answer) {
  * @param {string} message
  */
 function nodeError(Kind, code, message) {
-  const error = new Kind(message);
+  const error = /** @type {Error & { code: string }} */ (new Kind(message));
   error.code = code;
   return error;
 }
@@ -143,7 +143,11 @@ function unknownSettingError(name, known) {
   );
 }
 
-/** A short description of a value for an error message. */
+/**
+ * A short description of a value for an error message.
+ *
+ * @param {unknown} value
+ */
 function describe(value) {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;

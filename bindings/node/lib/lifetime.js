@@ -44,7 +44,8 @@ class Lifetime {
   /** Releases the memory, unless it was already; returns whether this call released it. */
   end() {
     const release = this.#release;
-    if (!this.disown()) return false;
+    if (release === null) return false;
+    this.disown();
     release();
     return true;
   }

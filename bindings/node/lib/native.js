@@ -13,11 +13,14 @@ const ADDON = path.join(__dirname, '..', 'build', 'Release', 'sluicegate.node');
 function loadAddon() {
   try {
     return require(ADDON);
-  } catch (err) {
+  } catch (caught) {
+    const err = /** @type {NodeJS.ErrnoException} */ (caught);
     if (err.code !== 'MODULE_NOT_FOUND') throw err;
-    const missing = new Error(
-      `the sluicegate addon is not built (${ADDON} is missing): run \`npm run build\` in ${path.dirname(path.dirname(ADDON))}`,
-      { cause: err },
+    const missing = /** @type {NodeJS.ErrnoException} */ (
+      new Error(
+        `the sluicegate addon is not built (${ADDON} is missing): run \`npm run build\` in ${path.dirname(path.dirname(ADDON))}`,
+        { cause: err },
+      )
     );
     missing.code = 'ERR_DLOPEN_FAILED';
     throw missing;

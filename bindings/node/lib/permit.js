@@ -31,6 +31,7 @@ const OUTCOMES = new Map([
  *
  * @typedef {'open' | 'half-open-full' | 'forced-open'} RejectReason
  */
+/** @type {readonly (RejectReason | undefined)[]} */
 const REJECT_REASONS = Object.freeze([undefined, 'open', 'half-open-full', 'forced-open']);
 
 /**
@@ -230,7 +231,10 @@ class Rejection {
  * @returns {Permit | Rejection}
  */
 function admission(answer, source) {
-  if (answer === null) return new Rejection(REJECT_REASONS[out[0]], millis(out[1]));
+  if (answer === null) {
+    const reason = /** @type {RejectReason} */ (REJECT_REASONS[out[0]]);
+    return new Rejection(reason, millis(out[1]));
+  }
   if (typeof answer === 'number') throw resultError(answer);
   return new Permit(ISSUE, answer, source);
 }

@@ -17,6 +17,7 @@ const { typeError } = require('./errors');
  *
  * @typedef {'closed' | 'open' | 'half-open' | 'forced-open' | 'disabled'} BreakerState
  */
+/** @type {readonly BreakerState[]} */
 const STATES = Object.freeze(['closed', 'open', 'half-open', 'forced-open', 'disabled']);
 
 /**
@@ -26,6 +27,7 @@ const STATES = Object.freeze(['closed', 'open', 'half-open', 'forced-open', 'dis
  *   | 'trials-succeeded' | 'trials-failed' | 'trial-timeout' | 'forced' | 'disabled'
  *   | 'reset'} TransitionCause
  */
+/** @type {readonly TransitionCause[]} */
 const CAUSES = Object.freeze([
   'consecutive-failures',
   'failure-rate',
@@ -69,7 +71,17 @@ function makeListener(onTransition, keyed) {
   if (typeof onTransition !== 'function') {
     throw typeError('onTransition', 'a function', onTransition);
   }
-  return native.listenerNew((from, to, cause, atUs, generation, keyBytes) => {
+  /**
+   * Called by the addon with sg_transition's fields, and the key for a registry.
+   *
+   * @param {number} from
+   * @param {number} to
+   * @param {number} cause
+   * @param {number} atUs
+   * @param {number} generation
+   * @param {Buffer} [keyBytes]
+   */
+  const deliver = (from, to, cause, atUs, generation, keyBytes) => {
     /** @type {Transition} */
     const transition = {
       from: STATES[from],
@@ -78,7 +90,7 @@ function makeListener(onTransition, keyed) {
       atMs: millis(atUs),
       generation,
     };
-    if (keyed) {
+    if (keyed && keyBytes !== undefined) {
       transition.key = keyBytes.toString('utf8');
       transition.keyBytes = keyBytes;
     }
@@ -89,7 +101,8 @@ function makeListener(onTransition, keyed) {
         throw err;
       });
     }
-  });
+  };
+  return native.listenerNew(deliver);
 }
 
 module.exports = { STATES, CAUSES, makeListener };

@@ -65,7 +65,8 @@ function micros(name, ms) {
  */
 function duration(name, ms) {
   const us = micros(name, ms);
-  if (us === 0 && ms > 0) throw rangeError(name, 'at least 0.001 milliseconds, or 0', ms);
+  if (us === 0 && /** @type {number} */ (ms) > 0)
+    throw rangeError(name, 'at least 0.001 milliseconds, or 0', ms);
   return us;
 }
 
