@@ -2,7 +2,7 @@
 // A circuit breaker for one upstream.
 
 const { native, out } = require('./native');
-const { Handle, live } = require('./handle');
+const { Handle, during } = require('./handle');
 const { breakerConfig } = require('./config');
 const { PermitSource, admission, madeWith } = require('./permit');
 const { STATES, makeListener } = require('./transitions');
@@ -118,7 +118,9 @@ class Breaker extends Handle {
    *   (`admitted: false`) with its `reason` and `retryAfterMs`
    */
   acquire() {
-    return admission(native.breakerAcquire(this[live]()), this.#source);
+    // The permit is issued inside the call, so a listener closing the handle cannot free its
+    // own listener while the permit may still need it.
+    return this[during]((handle) => admission(native.breakerAcquire(handle), this.#source));
   }
 
   /**
@@ -128,13 +130,13 @@ class Breaker extends Handle {
    * @type {import('./transitions').BreakerState}
    */
   get state() {
-    succeed(native.breakerState(this[live]()));
+    succeed(this[during]((handle) => native.breakerState(handle)));
     return STATES[out[0]];
   }
 
   /** What the breaker has counted since it was built. @returns {BreakerCounters} */
   counters() {
-    succeed(native.breakerCounters(this[live]()));
+    succeed(this[during]((handle) => native.breakerCounters(handle)));
     return counters();
   }
 
@@ -144,7 +146,7 @@ class Breaker extends Handle {
    * @returns {boolean} false if it was already forced open
    */
   forceOpen() {
-    succeed(native.breakerForceOpen(this[live]()));
+    succeed(this[during]((handle) => native.breakerForceOpen(handle)));
     return out[0] === 1;
   }
 
@@ -154,7 +156,7 @@ class Breaker extends Handle {
    * @returns {boolean} false if it was already disabled
    */
   disable() {
-    succeed(native.breakerDisable(this[live]()));
+    succeed(this[during]((handle) => native.breakerDisable(handle)));
     return out[0] === 1;
   }
 
@@ -163,7 +165,7 @@ class Breaker extends Handle {
    * become stale), empty windows, the backoff back at its base. Counters keep their history.
    */
   reset() {
-    succeed(native.breakerReset(this[live]()));
+    succeed(this[during]((handle) => native.breakerReset(handle)));
   }
 }
 

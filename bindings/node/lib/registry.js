@@ -2,7 +2,7 @@
 // A registry of circuit breakers by key.
 
 const { native, out } = require('./native');
-const { Handle, live } = require('./handle');
+const { Handle, during } = require('./handle');
 const { registryConfig } = require('./config');
 const { PermitSource, admission, madeWith } = require('./permit');
 const { STATES, makeListener } = require('./transitions');
@@ -73,7 +73,9 @@ class Breakers extends Handle {
    *   the registry is full of busy breakers
    */
   acquire(key) {
-    return admission(native.breakersAcquire(this[live](), key), this.#source);
+    // The permit is issued inside the call, so a listener closing the handle cannot free its
+    // own listener while the permit may still need it.
+    return this[during]((handle) => admission(native.breakersAcquire(handle, key), this.#source));
   }
 
   /**
@@ -84,7 +86,7 @@ class Breakers extends Handle {
    * @returns {import('./transitions').BreakerState}
    */
   state(key) {
-    succeed(native.breakersState(this[live](), key));
+    succeed(this[during]((handle) => native.breakersState(handle, key)));
     return STATES[out[0]];
   }
 
@@ -96,7 +98,7 @@ class Breakers extends Handle {
    * @returns {import('./breaker').BreakerCounters}
    */
   counters(key) {
-    succeed(native.breakersCounters(this[live](), key));
+    succeed(this[during]((handle) => native.breakersCounters(handle, key)));
     return counters();
   }
 
@@ -109,7 +111,7 @@ class Breakers extends Handle {
    * @throws {SluicegateError} `SG_KEY_TOO_LONG` or `SG_KEYS_EXHAUSTED`
    */
   forceOpen(key) {
-    succeed(native.breakersForceOpen(this[live](), key));
+    succeed(this[during]((handle) => native.breakersForceOpen(handle, key)));
     return out[0] === 1;
   }
 
@@ -122,7 +124,7 @@ class Breakers extends Handle {
    * @throws {SluicegateError} `SG_KEY_TOO_LONG` or `SG_KEYS_EXHAUSTED`
    */
   disable(key) {
-    succeed(native.breakersDisable(this[live](), key));
+    succeed(this[during]((handle) => native.breakersDisable(handle, key)));
     return out[0] === 1;
   }
 
@@ -133,7 +135,7 @@ class Breakers extends Handle {
    * @returns {boolean} whether the registry held the key
    */
   reset(key) {
-    succeed(native.breakersReset(this[live](), key));
+    succeed(this[during]((handle) => native.breakersReset(handle, key)));
     return out[0] === 1;
   }
 
@@ -145,19 +147,19 @@ class Breakers extends Handle {
    * @returns {boolean} whether the registry held the key
    */
   remove(key) {
-    succeed(native.breakersRemove(this[live](), key));
+    succeed(this[during]((handle) => native.breakersRemove(handle, key)));
     return out[0] === 1;
   }
 
   /** How many breakers the registry holds. @type {number} */
   get size() {
-    succeed(native.breakersLen(this[live]()));
+    succeed(this[during]((handle) => native.breakersLen(handle)));
     return out[0];
   }
 
   /** The registry's counters and sizes. @returns {BreakersStats} */
   stats() {
-    succeed(native.breakersStats(this[live]()));
+    succeed(this[during]((handle) => native.breakersStats(handle)));
     return { keys: out[0], reclaimed: out[1], refused: out[2], bytes: out[3] };
   }
 }

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
-const { Breaker, Permit, Rejection, SluicegateError } = require('..');
+const { Breaker, Permit, Rejection, SluicegateError, openHandles } = require('..');
 
 /** Waits `ms` milliseconds. */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -237,6 +237,35 @@ test('the listener may call back into the breaker', () => {
   permit(breaker).record('failure', 1);
   assert.equal(stateSeen, 'open');
   breaker.close();
+});
+
+test('a listener may close its own breaker: the call delivering the transition finishes first', async () => {
+  const before = openHandles().breakers;
+  const seen = [];
+  const breaker = new Breaker(
+    { consecutiveFailures: 1, openForMs: 5 },
+    {
+      onTransition: (t) => {
+        seen.push(t.to);
+        if (t.to === 'half-open') breaker.close();
+      },
+    },
+  );
+  permit(breaker).record('failure', 1);
+  await sleep(10);
+  const trial = breaker.acquire(); // turns half-open, and the listener closes the breaker
+  assert.ok(trial instanceof Permit);
+  assert.equal(breaker.closed, true);
+  assert.equal(openHandles().breakers, before, 'freed once acquire returned');
+  assert.throws(() => breaker.acquire(), { code: 'ERR_USE_AFTER_CLOSE' });
+  assert.equal(trial.record('success', 1), true);
+  assert.deepEqual(seen, ['open', 'half-open', 'closed'], 'the listener outlived the close for the permit');
+});
+
+test('a listener may close its breaker from an operator switch', () => {
+  const breaker = new Breaker({ consecutiveFailures: 1 }, { onTransition: () => breaker.close() });
+  assert.equal(breaker.forceOpen(), true);
+  assert.equal(breaker.closed, true);
 });
 
 test('what a listener throws does not unwind through the library: it is rethrown on the next tick', () => {

@@ -4,7 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 
-const { Breakers, Permit, SluicegateError } = require('..');
+const { Breakers, Permit, SluicegateError, openHandles } = require('..');
 
 /** A small registry: three failures trip a key, one trips "payments"; two keys at most. */
 function smallRegistry(overrides = { payments: { consecutiveFailures: 1 } }) {
@@ -123,6 +123,26 @@ test('permits outlive the registry, and so does its listener', () => {
     seen.map((t) => [t.key, t.to]),
     [['payments', 'open']],
   );
+});
+
+test('a listener may close its own registry: the call delivering the transition finishes first', () => {
+  const before = openHandles().registries;
+  const seen = [];
+  const registry = new Breakers(
+    { breaker: { consecutiveFailures: 1 } },
+    {
+      onTransition: (t) => {
+        seen.push(`${t.key}:${t.to}`);
+        registry.close();
+      },
+    },
+  );
+  const p = permit(registry, 'search');
+  assert.equal(registry.forceOpen('payments'), true);
+  assert.equal(registry.closed, true);
+  assert.equal(openHandles().registries, before);
+  p.record('failure', 1);
+  assert.deepEqual(seen, ['payments:forced-open', 'search:open']);
 });
 
 test('a bad override is named, with its key', () => {
