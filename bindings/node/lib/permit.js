@@ -239,4 +239,4 @@ function admission(answer, source) {
   return new Permit(ISSUE, answer, source);
 }
 
-module.exports = { Permit, Rejection, PermitSource, admission, madeWith };
+module.exports = { Permit, Rejection, PermitSource, REJECT_REASONS, admission, madeWith };
