@@ -15,6 +15,10 @@ const live = Symbol('live');
 /** The method subclasses call the library through when a listener may run during the call. */
 const during = Symbol('during');
 
+/**
+ * The base of Limiter, Breaker and Breakers: their native handle, `close()`, `closed` and
+ * `[Symbol.dispose]()`.
+ */
 class Handle {
   /** @type {object | null} */
   #handle;

@@ -9,6 +9,9 @@ const { Lifetime } = require('./lifetime');
 const { micros, millis } = require('./units');
 const { STALE_OUTCOME, closedError, created, resultError, valueError } = require('./errors');
 
+/** Passed by this module to the Permit constructor, which nothing else may call. */
+const ISSUE = Symbol('issue');
+
 /**
  * How a call ended, as the caller classifies it. Classify by whose fault it was: an upstream
  * that is down, overloaded or timing out is a `'failure'`; a client's mistake (a 404, a 400) is
@@ -17,9 +20,7 @@ const { STALE_OUTCOME, closedError, created, resultError, valueError } = require
  *
  * @typedef {'success' | 'failure' | 'ignored'} Outcome
  */
-/** Passed by this module to the Permit constructor, which nothing else may call. */
-const ISSUE = Symbol('issue');
-
+/** sg_outcome's numbers by name. */
 const OUTCOMES = new Map([
   ['success', 0],
   ['failure', 1],
