@@ -187,14 +187,14 @@ impl Table {
             Ok(pos) => {
                 let slot = &mut self.slots[pos];
                 slot.last_seen = now;
-                if record {
-                    let before = slot.log.heap_bytes();
-                    let d = slot.log.decide(shape, now, cost, true);
+                let before = slot.log.heap_bytes();
+                let d = slot.log.decide(shape, now, cost, record);
+                // A log's allocation changes only on admission: an append may grow its ring,
+                // and a log whose entries all expired (freeing its ring) admits any valid cost.
+                if d.allowed {
                     self.heap = self.heap + slot.log.heap_bytes() - before;
-                    d
-                } else {
-                    slot.log.decide(shape, now, cost, false)
                 }
+                d
             }
             Err(_) if !record => Log::default().decide(shape, now, cost, false),
             Err(_) => {
@@ -354,5 +354,32 @@ mod tests {
     #[test]
     fn a_slot_is_one_cache_line() {
         assert_eq!(size_of::<Slot>(), 64);
+    }
+
+    #[test]
+    fn bytes_in_use_drop_when_a_peek_expires_a_log() {
+        use crate::clock::ManualClock;
+        use crate::limiter::{Limiter, Window};
+        let clock = ManualClock::new(0);
+        let build = || {
+            Limiter::builder()
+                .window(Window::per_second(10))
+                .shards(1)
+                .clock(clock.clone())
+                .build()
+                .unwrap()
+        };
+        let (busy, light) = (build(), build());
+        busy.check("k").unwrap();
+        clock.set(1);
+        busy.check("k").unwrap();
+        light.check("k").unwrap();
+        assert!(
+            busy.stats().bytes > light.stats().bytes,
+            "two entries need a ring"
+        );
+        clock.set(2_000_000);
+        assert!(busy.peek("k", 1).unwrap().allowed());
+        assert_eq!(busy.stats().bytes, light.stats().bytes);
     }
 }
