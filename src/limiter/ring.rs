@@ -90,14 +90,25 @@ impl Ring {
         self.buf.len() - self.data(cursors)
     }
 
+    /// The header words, behind one bounds check. Only an allocated ring has them.
+    #[inline(always)]
+    fn header(&self) -> &[u32; HEADER] {
+        self.buf.first_chunk().expect("an allocated ring")
+    }
+
+    #[inline(always)]
+    fn header_mut(&mut self) -> &mut [u32; HEADER] {
+        self.buf.first_chunk_mut().expect("an allocated ring")
+    }
+
     #[inline]
     fn start(&self) -> usize {
-        self.buf[0] as usize
+        self.header()[0] as usize
     }
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.buf[1] as usize
+        self.header()[1] as usize
     }
 
     /// Physical index of the first live word (the front entry).
@@ -126,13 +137,15 @@ impl Ring {
     /// Tick of the newest entry, as last set.
     #[inline]
     pub(crate) fn back(&self) -> Tick {
-        Tick::from(self.buf[2]) | Tick::from(self.buf[3]) << 32
+        let h = self.header();
+        Tick::from(h[2]) | Tick::from(h[3]) << 32
     }
 
     #[inline]
     pub(crate) fn set_back(&mut self, back: Tick) {
-        self.buf[2] = back as u32;
-        self.buf[3] = (back >> 32) as u32;
+        let h = self.header_mut();
+        h[2] = back as u32;
+        h[3] = (back >> 32) as u32;
     }
 
     /// Cursor `i` (0-based over the windows after the longest).
@@ -198,22 +211,30 @@ impl Ring {
         };
         // An entry that ends at the very end of a full ring wraps `next` to `start`.
         let used = if used == 0 { self.len() } else { used };
-        self.buf[0] = next as u32;
-        self.buf[1] -= used as u32;
+        let h = self.header_mut();
+        h[0] = next as u32;
+        h[1] -= used as u32;
     }
 
     /// Appends an entry of `count` at `delta` ticks after the previous one; returns where it
     /// starts. The caller has made room with [`reserve`](Self::reserve).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_entry(&mut self, cursors: usize, delta: Tick, count: u32) -> usize {
-        let at = self.end(cursors);
         if count == 1 && delta <= Tick::from(DELTA_MASK) {
             // The usual entry: one TICK word.
+            let at = self.end(cursors);
             let d = self.data(cursors);
             self.buf[d + at] = delta as u32;
-            self.buf[1] += 1;
+            self.header_mut()[1] += 1;
             return at;
         }
+        self.push_wide_entry(cursors, delta, count)
+    }
+
+    /// [`push_entry`](Self::push_entry) for an entry of more than one word.
+    #[inline(never)]
+    fn push_wide_entry(&mut self, cursors: usize, delta: Tick, count: u32) -> usize {
+        let at = self.end(cursors);
         if delta > Tick::from(DELTA_MASK) {
             self.push_word(cursors, HIGH | (delta >> 31) as u32);
         }
@@ -258,7 +279,7 @@ impl Ring {
         let end = self.end(cursors);
         let d = self.data(cursors);
         self.buf[d + end] = word;
-        self.buf[1] += 1;
+        self.header_mut()[1] += 1;
     }
 
     /// Makes room for `more` words, growing to at most `bound` words (the most the log can ever
@@ -285,7 +306,7 @@ impl Ring {
         let head = len.min(cap - start);
         grown.buf[d..d + head].copy_from_slice(&self.buf[d + start..d + start + head]);
         grown.buf[d + head..d + len].copy_from_slice(&self.buf[d..d + len - head]);
-        grown.buf[1] = len as u32;
+        grown.header_mut()[1] = len as u32;
         grown.set_back(self.back());
         // Cursors keep their offset from the start.
         for c in 0..cursors {
