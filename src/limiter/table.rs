@@ -33,13 +33,14 @@ const SWEEP_STEP: usize = 2;
 /// a fixed amount of work instead of a scan of the shard.
 pub(crate) const EVICTION_SAMPLE: usize = 16;
 
-/// A key and its state: one cache line, so a check of a key that does not append touches the
-/// index cell, this line and nothing else.
+/// A key and its log: one cache line, so a check reads the index cell, this line, and (to
+/// append) the line of the log's ring it writes.
+///
+/// The time the key was last checked, for least-recently-seen eviction, is the log's to keep
+/// (see [`Log::touch`]).
 #[repr(align(64))]
 pub(crate) struct Slot {
     key: Key,
-    /// The latest time this key was checked, for least-recently-seen eviction.
-    last_seen: Tick,
     log: Log,
 }
 
@@ -186,9 +187,9 @@ impl Table {
         let decision = match self.find(hash, key) {
             Ok(pos) => {
                 let slot = &mut self.slots[pos];
-                slot.last_seen = now;
                 let before = slot.log.heap_bytes();
                 let d = slot.log.decide(shape, now, cost, record);
+                slot.log.touch(now);
                 // A log's allocation changes only on admission: an append may grow its ring,
                 // and a log whose entries all expired (freeing its ring) admits any valid cost.
                 if d.allowed {
@@ -231,9 +232,9 @@ impl Table {
     ) -> Decision {
         let mut log = Log::default();
         let decision = log.decide(shape, now, cost, true);
+        log.touch(now);
         let slot = Slot {
             key: Key::new(key),
-            last_seen: now,
             log,
         };
         self.heap += slot.key.heap_bytes() + slot.log.heap_bytes();
@@ -333,8 +334,9 @@ impl Table {
                     .map(|i| (start + i) % n)
                     .min_by(|&a, &b| {
                         let (a, b) = (&self.slots[a], &self.slots[b]);
-                        a.last_seen
-                            .cmp(&b.last_seen)
+                        a.log
+                            .last_seen()
+                            .cmp(&b.log.last_seen())
                             .then_with(|| a.key.as_bytes().cmp(b.key.as_bytes()))
                     })
                     .expect("a full shard holds at least one key");
