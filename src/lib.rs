@@ -21,6 +21,7 @@
 
 pub mod breaker;
 pub mod clock;
+mod index;
 pub mod limiter;
 
 pub use breaker::{Breaker, BreakerConfig, Breakers, Outcome, Permit, Rejected};
