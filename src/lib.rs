@@ -22,6 +22,7 @@
 pub mod breaker;
 pub mod clock;
 pub mod ffi;
+mod index;
 pub mod limiter;
 
 pub use breaker::{Breaker, BreakerConfig, Breakers, Outcome, Permit, Rejected};

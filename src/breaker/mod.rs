@@ -51,7 +51,6 @@ mod config;
 mod counters;
 mod error;
 mod events;
-mod index;
 mod machine;
 mod permit;
 mod registry;

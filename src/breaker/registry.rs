@@ -12,12 +12,12 @@ use parking_lot::Mutex;
 
 use crate::breaker::backoff::saturating_ticks;
 use crate::breaker::config::Settings;
-use crate::breaker::index::{Index, Vacant};
 use crate::breaker::machine::random_seed;
 use crate::breaker::{
     Breaker, BreakerConfig, ConfigError, KeyedError, Permit, SplitMix64, Transition,
 };
 use crate::clock::{Clock, MonotonicClock, Tick};
+use crate::index::{Index, Vacant};
 use crate::limiter::key::Key;
 
 /// The most shards a registry may have.
@@ -73,7 +73,7 @@ struct Seen {
 
 /// One shard: its breakers in a dense list the sweep walks, and an index over them by key.
 struct Shard {
-    index: Index,
+    index: Index<u64>,
     slots: Vec<Slot>,
     /// One for each slot, at the same position.
     seen: Vec<Seen>,

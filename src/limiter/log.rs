@@ -8,8 +8,15 @@
 //!
 //! A log with at most one entry needs no ring at all: `front` and `total` say everything (the
 //! newest entry is the oldest). Most keys of a large population are like that, and cost no
-//! allocation. A ring keeps the newest entry's tick in its header, which an append reads anyway,
-//! so a key's whole table slot fits one cache line.
+//! allocation.
+//!
+//! What an append reads stays in the log itself, in the key's table slot: the front and newest
+//! ticks, the total, and where the ring's live words end. The ring's header keeps what only
+//! rejections, expiry and eviction read: the front entry's count, and when the key was last
+//! checked if that is later than the newest entry (a one-entry log keeps that time in place of
+//! the newest tick, which equals the front there).
+//! So an append that needs no growth reads the slot and writes the ring's tail, and a key's whole
+//! table slot still fits one cache line.
 
 use crate::clock::Tick;
 use crate::limiter::Decision;
@@ -24,14 +31,17 @@ pub(crate) struct Shape {
     /// The most words a log can need: every unit of the longest limit in its own entry, plus a
     /// HIGH word each when the longest window exceeds a TICK word's reach.
     pub(crate) max_words: usize,
+    /// The most words one cost unit takes: two where a HIGH word may precede a TICK, else one.
+    pub(crate) words_per_unit: usize,
 }
 
 impl Shape {
     pub(crate) fn new(spans: Vec<Span>) -> Self {
         let longest = spans[0];
-        let per_entry = if longest.ticks > 1 << 31 { 2 } else { 1 };
+        let words_per_unit = if longest.ticks > 1 << 31 { 2 } else { 1 };
         Self {
-            max_words: longest.limit as usize * per_entry,
+            max_words: longest.limit as usize * words_per_unit,
+            words_per_unit,
             spans: spans.into_boxed_slice(),
         }
     }
@@ -45,6 +55,7 @@ impl Shape {
                 .first_chunk()
                 .expect("dispatched on the window count"),
             max_words: self.max_words,
+            words_per_unit: self.words_per_unit,
         }
     }
 }
@@ -54,6 +65,7 @@ impl Shape {
 pub(crate) struct Windows<'a, const W: usize> {
     pub(crate) spans: &'a [Span; W],
     max_words: usize,
+    words_per_unit: usize,
 }
 
 /// Whether a request admitted at `t` still counts in a window of `ticks` at `now`.
@@ -68,14 +80,16 @@ fn leaves(t: Tick, ticks: Tick, now: Tick) -> Tick {
     t.saturating_add(ticks) - now
 }
 
-/// Admitted requests of one key.
+/// Admitted requests of one key, and when the key was last checked.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Log {
     front: Tick,
+    /// With a ring, the newest entry's tick; without, when the key was last checked.
+    latest: Tick,
     /// Cost of everything in the log; zero means empty.
     total: u32,
-    /// Cost of the front entry alone, so the usual retry-after needs no walk.
-    front_count: u32,
+    /// With a ring, the physical index one past its last live word.
+    end: u32,
     ring: Ring,
 }
 
@@ -89,15 +103,56 @@ impl Log {
     #[inline]
     fn back(&self) -> Tick {
         if self.ring.is_allocated() {
-            self.ring.back()
+            self.latest
         } else {
             self.front
         }
     }
 
-    /// Forgets everything.
+    /// Cost of the front entry alone, so the usual retry-after needs no walk.
+    #[inline]
+    fn front_count(&self) -> u32 {
+        if self.ring.is_allocated() {
+            self.ring.front_count()
+        } else {
+            self.total
+        }
+    }
+
+    /// When the key was last checked, as set by [`touch`](Self::touch).
+    pub(crate) fn last_seen(&self) -> Tick {
+        if self.ring.is_allocated() {
+            // The header is not written when the check admitted (see `touch`).
+            self.ring.last_seen().max(self.latest)
+        } else {
+            self.latest
+        }
+    }
+
+    /// Notes that the key was checked at `now`, after deciding at `now`.
+    #[inline]
+    pub(crate) fn touch(&mut self, now: Tick) {
+        if !self.ring.is_allocated() {
+            self.latest = now;
+        } else if now != self.latest {
+            // A check that appended left the newest tick at `now`, which says as much (the
+            // time last seen is never older than the newest entry), so the usual append writes
+            // nothing to the ring's header.
+            self.ring.set_last_seen(now);
+        }
+    }
+
+    /// Forgets every entry, keeping when the key was last checked.
     pub(crate) fn clear(&mut self) {
+        let seen = self.last_seen();
         *self = Self::default();
+        self.latest = seen;
+    }
+
+    /// A bound on the ring's live words now: each cost unit in the log takes at most so many.
+    #[inline]
+    fn words_at_most<const W: usize>(&self, w: Windows<'_, W>) -> usize {
+        self.total as usize * w.words_per_unit
     }
 
     /// Bytes this log holds on the heap.
@@ -160,7 +215,7 @@ impl Log {
                 if over > u64::from(s.limit) {
                     // At most the usage, as the cost is within the limit: fits in a u32.
                     let need = (over - u64::from(s.limit)) as u32;
-                    wait = wait.max(if i == 0 && need <= self.front_count {
+                    wait = wait.max(if i == 0 && need <= self.front_count() {
                         // The usual case: the front entry alone frees enough.
                         leaves(self.front, s.ticks, now)
                     } else {
@@ -242,6 +297,7 @@ impl Log {
     fn expire_ring<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick) {
         let spans = w.spans;
         let cursors = W - 1;
+        let end = self.end as usize;
         // Shorter windows first: whatever left the longest window left them too, so after this
         // no cursor points into the part of the ring the front is about to drop.
         for (c, span) in spans[1..].iter().enumerate() {
@@ -250,7 +306,7 @@ impl Log {
                 continue;
             }
             while cur.sum > 0 && !inside(cur.tick, span.ticks, now) {
-                let (count, next) = self.ring.entry_at(cursors, cur.at);
+                let (count, next) = self.ring.entry_at(cursors, end, cur.at);
                 cur.sum -= count as u32;
                 cur.at = next;
                 if cur.sum > 0 {
@@ -260,16 +316,20 @@ impl Log {
             self.ring.set_cursor(c, cur);
         }
         while self.total > 0 && !inside(self.front, spans[0].ticks, now) {
-            let (_, next) = self.ring.entry_at(cursors, self.ring.front());
-            self.ring.pop_front_to(cursors, next);
-            self.total -= self.front_count;
+            let (_, next) = self.ring.entry_at(cursors, end, self.ring.front());
+            self.ring.pop_front_to(next);
+            self.total -= self.ring.front_count();
             if self.total > 0 {
                 self.front += self.ring.delta_at(cursors, next);
-                self.front_count = self.ring.entry_at(cursors, next).0 as u32;
+                let count = self.ring.entry_at(cursors, end, next).0 as u32;
+                self.ring.set_front_count(count);
             }
         }
         if self.total == 0 {
+            // Back to a log without a ring, which keeps the time last seen itself.
+            self.latest = self.last_seen();
             self.ring = Ring::default();
+            self.end = 0;
         }
     }
 
@@ -278,25 +338,30 @@ impl Log {
     fn record<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick, cost: u32) {
         let cursors = W - 1;
         if self.total == 0 {
-            (self.front, self.total, self.front_count) = (now, cost, cost);
+            // An empty log has no ring.
+            (self.front, self.total) = (now, cost);
             return;
         }
         let back = self.back();
         if now == back {
             // Same tick: the newest entry grows. It is inside every window, so every sum grows.
             if self.ring.is_allocated() {
-                if !self.ring.last_has_room(cursors, cost) {
-                    self.ring.reserve(cursors, words_for(0, cost), w.max_words);
+                let mut end = self.end as usize;
+                if !self.ring.last_has_room(cursors, end, cost) {
+                    let more = words_for(0, cost);
+                    let at_most = self.words_at_most(w);
+                    end = self.ring.reserve(cursors, end, more, at_most, w.max_words);
                 }
-                self.ring.add_to_last(cursors, cost);
+                self.end = self.ring.add_to_last(cursors, end, cost) as u32;
                 for c in 0..cursors {
                     let mut cur = self.ring.cursor(c);
                     cur.sum += cost;
                     self.ring.set_cursor(c, cur);
                 }
-            }
-            if self.front == back {
-                self.front_count += cost;
+                if self.front == back {
+                    let count = self.ring.front_count() + cost;
+                    self.ring.set_front_count(count);
+                }
             }
             self.total += cost;
             return;
@@ -305,9 +370,13 @@ impl Log {
         if !self.ring.is_allocated() {
             self.spill(w, now, cost);
         } else {
-            self.ring
-                .reserve(cursors, words_for(delta, cost), w.max_words);
-            let at = self.ring.push_entry(cursors, delta, cost);
+            let more = words_for(delta, cost);
+            let at_most = self.words_at_most(w);
+            let at = self
+                .ring
+                .reserve(cursors, self.end as usize, more, at_most, w.max_words);
+            self.end = self.ring.push_entry(cursors, at, delta, cost) as u32;
+            self.latest = now;
             for c in 0..cursors {
                 let mut cur = self.ring.cursor(c);
                 if cur.sum == 0 {
@@ -318,7 +387,6 @@ impl Log {
             }
         }
         self.total += cost;
-        self.ring.set_back(now);
     }
 
     /// Moves a one-entry log into a ring, with a second entry of `cost` at `now`.
@@ -327,8 +395,12 @@ impl Log {
         let delta = now - self.front;
         let need = words_for(0, self.total) + words_for(delta, cost);
         let mut ring = Ring::with_capacity(cursors, need.max(4).min(w.max_words).max(need));
-        let first = ring.push_entry(cursors, 0, self.total);
-        let second = ring.push_entry(cursors, delta, cost);
+        ring.set_front_count(self.total);
+        // A one-entry log kept the time last seen in place of the newest tick.
+        ring.set_last_seen(self.latest);
+        let first = 0;
+        let second = ring.push_entry(cursors, first, 0, self.total);
+        let end = ring.push_entry(cursors, second, delta, cost);
         for (c, span) in w.spans[1..].iter().enumerate() {
             let cur = if inside(self.front, span.ticks, now) {
                 Cursor {
@@ -346,13 +418,15 @@ impl Log {
             ring.set_cursor(c, cur);
         }
         self.ring = ring;
+        self.end = end as u32;
+        self.latest = now;
     }
 
     /// How long until window `i` has let `need` units leave (`need` is at most its usage).
     #[inline(never)]
     fn wait<const W: usize>(&self, w: Windows<'_, W>, i: usize, now: Tick, need: u32) -> Tick {
         let span = w.spans[i];
-        if !self.ring.is_allocated() || (i == 0 && need <= self.front_count) {
+        if !self.ring.is_allocated() || (i == 0 && need <= self.front_count()) {
             // The front entry alone frees enough (a one-entry log holds all the usage).
             return leaves(self.front, span.ticks, now);
         }
@@ -363,10 +437,10 @@ impl Log {
             let c = self.ring.cursor(i - 1);
             (c.at, c.tick)
         };
-        let end = self.ring.end(cursors);
+        let end = self.end as usize;
         let mut freed = 0;
         loop {
-            let (count, next) = self.ring.entry_at(cursors, at);
+            let (count, next) = self.ring.entry_at(cursors, end, at);
             freed += count;
             // `need` never exceeds the usage, so the walk stops by the newest entry at the latest.
             if freed >= u64::from(need) || next == end {
@@ -375,5 +449,48 @@ impl Log {
             tick += self.ring.delta_at(cursors, next);
             at = next;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limiter::window::{Window, validate};
+
+    #[test]
+    fn the_time_last_seen_survives_spills_appends_rejections_and_expiry() {
+        let shape =
+            Shape::new(validate(&[Window::new(2, std::time::Duration::from_micros(10))]).unwrap());
+        let w = shape.windows::<1>();
+        let mut log = Log::default();
+        let check = |log: &mut Log, now: Tick| {
+            let allowed = log.decide(w, now, 1, true, None).allowed;
+            log.touch(now);
+            (allowed, log.last_seen())
+        };
+        assert_eq!(check(&mut log, 1), (true, 1), "one entry, no ring");
+        assert_eq!(check(&mut log, 3), (true, 3), "spilled into a ring");
+        assert!(log.ring.is_allocated());
+        assert_eq!(
+            check(&mut log, 4),
+            (false, 4),
+            "a rejection writes the header"
+        );
+        assert_eq!(
+            check(&mut log, 11),
+            (true, 11),
+            "an append says it through the newest tick"
+        );
+        assert_eq!(check(&mut log, 12), (false, 12));
+        assert_eq!(log.last_seen(), 12);
+        log.clear();
+        assert_eq!(log.last_seen(), 12, "forgetting the entries keeps the time");
+        assert_eq!(check(&mut log, 30), (true, 30));
+        assert_eq!(check(&mut log, 31), (true, 31));
+        // Everything expires at a peek, which frees the ring.
+        assert!(log.decide(w, 50, 1, false, None).allowed);
+        log.touch(50);
+        assert!(!log.ring.is_allocated());
+        assert_eq!(log.last_seen(), 50);
     }
 }

@@ -46,6 +46,9 @@ pub use window::{MAX_DURATION, MAX_LIMIT, MAX_WINDOWS, Window};
 /// The most shards a limiter may have.
 pub const MAX_SHARDS: usize = 1 << 12;
 
+/// The lowest of the hash bits that pick a key's shard: the top `log2(MAX_SHARDS)` bits.
+const SHARD_BITS_FROM: u32 = u64::BITS - MAX_SHARDS.trailing_zeros();
+
 /// The longest key a limiter can be configured to accept.
 pub const MAX_KEY_LEN: usize = 1 << 16;
 
@@ -221,11 +224,7 @@ impl<C: Clock> LimiterBuilder<C> {
             shards: (0..shards)
                 .map(|_| CachePadded::new(Mutex::new(Table::new(per_shard, hasher.clone()))))
                 .collect(),
-            shift: if shards == 1 {
-                64
-            } else {
-                64 - shards.trailing_zeros()
-            },
+            shard_mask: shards - 1,
             hasher,
             rules: Rules {
                 min_limit: spans.iter().map(|s| s.limit).min().unwrap_or(0),
@@ -264,8 +263,8 @@ impl<C: Clock> LimiterBuilder<C> {
 /// ```
 pub struct Limiter<C = MonotonicClock> {
     shards: Box<[CachePadded<Mutex<Table>>]>,
-    /// Right shift taking a hash to its shard (its high bits).
-    shift: u32,
+    /// The shard count minus one: masks a hash's top bits to a shard.
+    shard_mask: usize,
     hasher: foldhash::fast::RandomState,
     rules: Rules,
     max_keys: usize,
@@ -439,8 +438,8 @@ impl<C: Clock> Limiter<C> {
 
     #[inline]
     fn shard(&self, hash: u64) -> &Mutex<Table> {
-        // `checked_shr` covers the single-shard case, where the shift is 64.
-        &self.shards[hash.checked_shr(self.shift).unwrap_or(0) as usize]
+        // The top bits pick the shard; a shard's table uses the low ones.
+        &self.shards[(hash >> SHARD_BITS_FROM) as usize & self.shard_mask]
     }
 
     #[inline]

@@ -1,13 +1,14 @@
 //! One shard's table of keys: a dense slab of slots and an open-addressing index over it.
 //!
 //! The slab keeps slots contiguous (a removal moves the last slot into the hole), which makes
-//! the incremental sweep and the eviction sample walk plain index ranges. The index is an array
-//! of `u32` cells, each holding an 8-bit hash tag and a slab position, probed linearly: most
-//! lookups touch one index cell and the slot it names.
+//! the incremental sweep and the eviction sample walk plain index ranges. The index (see
+//! [`crate::index`]) has compact `u32` cells, each an 8-bit hash tag and a slab position, probed
+//! linearly: most lookups touch one index cell and the slot it names.
 
 use std::hash::BuildHasher;
 
 use crate::clock::Tick;
+use crate::index::{Cell, Index, Vacant};
 use crate::limiter::key::Key;
 use crate::limiter::log::{Log, Windows};
 use crate::limiter::window::MAX_WINDOWS;
@@ -21,16 +22,8 @@ pub(crate) struct Ask<'a> {
     pub(crate) each: Option<&'a mut [u32; MAX_WINDOWS]>,
 }
 
-/// An index cell that never held a slot.
-const EMPTY: u32 = 0;
-/// An index cell whose slot was removed; probing goes on past it.
-const TOMBSTONE: u32 = 1;
-/// Bits of a cell that hold the slab position (plus two, past the markers above).
-const POS_BITS: u32 = 24;
-const POS_MASK: u32 = (1 << POS_BITS) - 1;
-
 /// The most keys one shard can hold.
-pub(crate) const MAX_SHARD_KEYS: usize = (POS_MASK - 2) as usize;
+pub(crate) const MAX_SHARD_KEYS: usize = <u32 as Cell>::MAX_ENTRIES;
 
 /// How many slots each insertion examines for idle keys to reclaim.
 const SWEEP_STEP: usize = 2;
@@ -42,13 +35,14 @@ const SWEEP_STEP: usize = 2;
 /// a fixed amount of work instead of a scan of the shard.
 pub(crate) const EVICTION_SAMPLE: usize = 16;
 
-/// A key and its state: one cache line, so a check of a key that does not append touches the
-/// index cell, this line and nothing else.
+/// A key and its log: one cache line, so a check reads the index cell, this line, and (to
+/// append) the line of the log's ring it writes.
+///
+/// The time the key was last checked, for least-recently-seen eviction, is the log's to keep
+/// (see [`Log::touch`]).
 #[repr(align(64))]
 pub(crate) struct Slot {
     key: Key,
-    /// The latest time this key was checked, for least-recently-seen eviction.
-    last_seen: Tick,
     log: Log,
 }
 
@@ -65,8 +59,7 @@ pub(crate) struct Counters {
 /// One shard's keys.
 pub(crate) struct Table {
     slots: Vec<Slot>,
-    index: Vec<u32>,
-    tombstones: usize,
+    index: Index<u32>,
     /// Next slab position the incremental sweep examines.
     sweep: usize,
     /// The latest time this shard has seen: earlier readings are raised to it.
@@ -79,19 +72,11 @@ pub(crate) struct Table {
     hasher: foldhash::fast::RandomState,
 }
 
-#[inline]
-fn tag(hash: u64) -> u32 {
-    // Bits 32..40: independent of the low bits that pick the index cell and of the high bits
-    // that pick the shard.
-    ((hash >> 32) as u32 & 0xff) << POS_BITS
-}
-
 impl Table {
     pub(crate) fn new(capacity: usize, hasher: foldhash::fast::RandomState) -> Self {
         Self {
             slots: Vec::new(),
-            index: vec![EMPTY; 8],
-            tombstones: 0,
+            index: Index::new(),
             sweep: 0,
             floor: 0,
             capacity,
@@ -106,35 +91,13 @@ impl Table {
         self.hasher.hash_one(key)
     }
 
-    /// Rebuilds the index without tombstones, at most half full.
-    fn rebuild(&mut self) {
-        let mut size = self.index.len();
-        while self.slots.len() * 2 > size {
-            size *= 2;
-        }
-        let mask = size - 1;
-        let mut index = vec![EMPTY; size];
-        for (pos, slot) in self.slots.iter().enumerate() {
-            let hash = self.hash(slot.key.as_bytes());
-            let mut cell = hash as usize & mask;
-            while index[cell] != EMPTY {
-                cell = (cell + 1) & mask;
-            }
-            index[cell] = tag(hash) | (pos as u32 + 2);
-        }
-        self.index = index;
-        self.tombstones = 0;
-    }
-
     pub(crate) fn len(&self) -> usize {
         self.slots.len()
     }
 
     /// Bytes this table holds, its own allocations and those of its keys and logs.
     pub(crate) fn bytes(&self) -> usize {
-        self.slots.capacity() * size_of::<Slot>()
-            + self.index.capacity() * size_of::<u32>()
-            + self.heap
+        self.slots.capacity() * size_of::<Slot>() + self.index.bytes() + self.heap
     }
 
     /// Raises `now` to the latest time seen, and remembers it.
@@ -144,38 +107,16 @@ impl Table {
         self.floor
     }
 
-    /// Finds `key`: `Ok(slab position)`, or `Err(index cell where it would go)`.
+    /// Finds `key`: its slab position, or where in the index it would go.
     #[inline(always)]
-    fn find(&self, hash: u64, key: &[u8]) -> Result<usize, usize> {
-        let mask = self.index.len() - 1;
-        let tag = tag(hash);
-        let mut cell = hash as usize & mask;
-        let mut free = None;
+    fn find(&self, hash: u64, key: &[u8]) -> Result<usize, Vacant> {
+        let mut probe = self.index.probe(hash);
         loop {
-            let c = self.index[cell];
-            if c == EMPTY {
-                return Err(free.unwrap_or(cell));
+            let pos = probe.next_candidate()?;
+            if self.slots[pos].key.is(key) {
+                return Ok(pos);
             }
-            if c == TOMBSTONE {
-                free.get_or_insert(cell);
-            } else if c & !POS_MASK == tag {
-                let pos = (c & POS_MASK) as usize - 2;
-                if self.slots[pos].key.is(key) {
-                    return Ok(pos);
-                }
-            }
-            cell = (cell + 1) & mask;
         }
-    }
-
-    /// The index cell that points at slab position `pos`, whose key hashes to `hash`.
-    fn cell_of(&self, hash: u64, pos: usize) -> usize {
-        let mask = self.index.len() - 1;
-        let mut cell = hash as usize & mask;
-        while self.index[cell] & POS_MASK != pos as u32 + 2 || self.index[cell] == TOMBSTONE {
-            cell = (cell + 1) & mask;
-        }
-        cell
     }
 
     /// Decides a request for `key`, recording it if admitted and `record` is set.
@@ -195,15 +136,15 @@ impl Table {
         let decision = match self.find(hash, key) {
             Ok(pos) => {
                 let slot = &mut self.slots[pos];
-                slot.last_seen = now;
-                if record {
-                    let before = slot.log.heap_bytes();
-                    let d = slot.log.decide(shape, now, cost, true, each);
+                let before = slot.log.heap_bytes();
+                let d = slot.log.decide(shape, now, cost, record, each);
+                slot.log.touch(now);
+                // A log's allocation changes only on admission: an append may grow its ring,
+                // and a log whose entries all expired (freeing its ring) admits any valid cost.
+                if d.allowed {
                     self.heap = self.heap + slot.log.heap_bytes() - before;
-                    d
-                } else {
-                    slot.log.decide(shape, now, cost, false, each)
                 }
+                d
             }
             Err(_) if !record => Log::default().decide(shape, now, cost, false, each),
             Err(_) => {
@@ -212,10 +153,10 @@ impl Table {
                     self.make_room(now, longest, on_full)?;
                 }
                 // Removals above may have moved slots and tombstoned cells: look again.
-                let Err(cell) = self.find(hash, key) else {
+                let Err(at) = self.find(hash, key) else {
                     unreachable!("the key was absent and nothing inserted it")
                 };
-                self.insert(cell, hash, key, shape, now, Ask { cost, record, each })
+                self.insert(at, hash, key, shape, now, Ask { cost, record, each })
             }
         };
         if record {
@@ -231,7 +172,7 @@ impl Table {
 
     fn insert<const W: usize>(
         &mut self,
-        cell: usize,
+        at: Vacant,
         hash: u64,
         key: &[u8],
         shape: Windows<'_, W>,
@@ -241,20 +182,18 @@ impl Table {
         let Ask { cost, each, .. } = ask;
         let mut log = Log::default();
         let decision = log.decide(shape, now, cost, true, each);
+        log.touch(now);
         let slot = Slot {
             key: Key::new(key),
-            last_seen: now,
             log,
         };
         self.heap += slot.key.heap_bytes() + slot.log.heap_bytes();
-        if self.index[cell] == TOMBSTONE {
-            self.tombstones -= 1;
-        }
-        self.index[cell] = tag(hash) | (self.slots.len() as u32 + 2);
         self.slots.push(slot);
-        if (self.slots.len() + self.tombstones) * 4 > self.index.len() * 3 {
-            self.rebuild();
-        }
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index
+            .insert(at, hash, slots.len() - 1, slots.len(), |pos| {
+                hasher.hash_one(slots[pos].key.as_bytes())
+            });
         decision
     }
 
@@ -283,14 +222,11 @@ impl Table {
     }
 
     fn remove_at(&mut self, pos: usize, hash: u64) {
-        let cell = self.cell_of(hash, pos);
-        self.index[cell] = TOMBSTONE;
-        self.tombstones += 1;
+        self.index.remove(hash, pos);
         let last = self.slots.len() - 1;
         if pos != last {
             let moved = self.hash(self.slots[last].key.as_bytes());
-            let cell = self.cell_of(moved, last);
-            self.index[cell] = (self.index[cell] & !POS_MASK) | (pos as u32 + 2);
+            self.index.moved(moved, last, pos);
         }
         let slot = self.slots.swap_remove(pos);
         self.heap -= slot.key.heap_bytes() + slot.log.heap_bytes();
@@ -343,8 +279,9 @@ impl Table {
                     .map(|i| (start + i) % n)
                     .min_by(|&a, &b| {
                         let (a, b) = (&self.slots[a], &self.slots[b]);
-                        a.last_seen
-                            .cmp(&b.last_seen)
+                        a.log
+                            .last_seen()
+                            .cmp(&b.log.last_seen())
                             .then_with(|| a.key.as_bytes().cmp(b.key.as_bytes()))
                     })
                     .expect("a full shard holds at least one key");
@@ -364,5 +301,32 @@ mod tests {
     #[test]
     fn a_slot_is_one_cache_line() {
         assert_eq!(size_of::<Slot>(), 64);
+    }
+
+    #[test]
+    fn bytes_in_use_drop_when_a_peek_expires_a_log() {
+        use crate::clock::ManualClock;
+        use crate::limiter::{Limiter, Window};
+        let clock = ManualClock::new(0);
+        let build = || {
+            Limiter::builder()
+                .window(Window::per_second(10))
+                .shards(1)
+                .clock(clock.clone())
+                .build()
+                .unwrap()
+        };
+        let (busy, light) = (build(), build());
+        busy.check("k").unwrap();
+        clock.set(1);
+        busy.check("k").unwrap();
+        light.check("k").unwrap();
+        assert!(
+            busy.stats().bytes > light.stats().bytes,
+            "two entries need a ring"
+        );
+        clock.set(2_000_000);
+        assert!(busy.peek("k", 1).unwrap().allowed());
+        assert_eq!(busy.stats().bytes, light.stats().bytes);
     }
 }
