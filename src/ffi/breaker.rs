@@ -4,13 +4,14 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use crate::breaker::{Breaker, Counters};
-use crate::ffi::args::{Out, arg};
-use crate::ffi::boundary::{boundary, guard};
+use crate::ffi::answer::answer;
+use crate::ffi::args::arg;
+use crate::ffi::boundary::guard;
 use crate::ffi::breaker_config::sg_breaker_config;
 use crate::ffi::events::{self, Userdata, sg_state, sg_transition_listener};
+use crate::ffi::handle;
 use crate::ffi::permit::sg_admission;
 use crate::ffi::result::sg_result;
-use crate::ffi::versioned;
 
 /// What a breaker has counted since it was built. Counters only grow; once no permit is
 /// outstanding, `permitted == successes + failures + ignored + stale`.
@@ -78,27 +79,27 @@ pub unsafe extern "C" fn sg_breaker_new(
     userdata: *mut c_void,
     out: *mut *mut sg_breaker,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (config, out) = unsafe { (versioned::read(config, "config")?, Out::new(out, "out")?) };
-        let mut builder = Breaker::builder(config.resolve()?);
-        if let Some(seed) = config.seed() {
-            builder = builder.seed(seed);
-        }
-        if let Some(lanes) = config.lanes() {
-            builder = builder.lanes(lanes);
-        }
-        if let Some(listener) = listener {
-            builder = builder.on_transition(events::listener(listener, Userdata(userdata)));
-        }
-        let breaker = builder
-            .build()
-            .map_err(crate::ffi::boundary::Failure::config)?;
-        out.write(Box::into_raw(Box::new(sg_breaker {
-            breaker: Arc::new(breaker),
-        })));
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        handle::new(config, out, |config| {
+            let mut builder = Breaker::builder(config.resolve()?);
+            if let Some(seed) = config.seed() {
+                builder = builder.seed(seed);
+            }
+            if let Some(lanes) = config.lanes() {
+                builder = builder.lanes(lanes);
+            }
+            if let Some(listener) = listener {
+                builder = builder.on_transition(events::listener(listener, Userdata(userdata)));
+            }
+            let breaker = builder
+                .build()
+                .map_err(crate::ffi::boundary::Failure::config)?;
+            Ok(sg_breaker {
+                breaker: Arc::new(breaker),
+            })
+        })
+    }
 }
 
 /// Releases the caller's hold on a breaker. Permits still outstanding keep it alive (and may
@@ -110,12 +111,8 @@ pub unsafe extern "C" fn sg_breaker_new(
 /// using it or use it afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sg_breaker_free(breaker: *mut sg_breaker) {
-    boundary((), || {
-        if !breaker.is_null() {
-            // SAFETY: made by `Box::into_raw` in `sg_breaker_new`, released once.
-            drop(unsafe { Box::from_raw(breaker) });
-        }
-    })
+    // SAFETY: the caller's contract.
+    unsafe { handle::free(breaker) }
 }
 
 /// Asks to make one call. The answer goes to `*out`: a permit when admitted, the reason and
@@ -133,12 +130,12 @@ pub unsafe extern "C" fn sg_breaker_acquire(
     breaker: *const sg_breaker,
     out: *mut sg_admission,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (breaker, out) = unsafe { (arg(breaker, "breaker")?, Out::new(out, "out")?) };
-        out.write(sg_admission::new(breaker.breaker.try_acquire_owned()));
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        answer(breaker, "breaker", out, "out", |breaker| {
+            sg_admission::new(breaker.breaker.try_acquire_owned())
+        })
+    }
 }
 
 /// Stores the breaker's state in `*out`. It only reports: an open breaker whose time is up
@@ -152,12 +149,12 @@ pub unsafe extern "C" fn sg_breaker_get_state(
     breaker: *const sg_breaker,
     out: *mut sg_state,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (breaker, out) = unsafe { (arg(breaker, "breaker")?, Out::new(out, "out")?) };
-        out.write(breaker.breaker.state().into());
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        answer(breaker, "breaker", out, "out", |breaker| {
+            breaker.breaker.state().into()
+        })
+    }
 }
 
 /// Stores the breaker's counters in `*out`. Returns `SG_OK` or `SG_NULL_ARGUMENT`.
@@ -170,12 +167,12 @@ pub unsafe extern "C" fn sg_breaker_get_counters(
     breaker: *const sg_breaker,
     out: *mut sg_breaker_counters,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (breaker, out) = unsafe { (arg(breaker, "breaker")?, Out::new(out, "out")?) };
-        out.write(breaker.breaker.counters().into());
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        answer(breaker, "breaker", out, "out", |breaker| {
+            breaker.breaker.counters().into()
+        })
+    }
 }
 
 /// The shared body of the operator switches.
@@ -188,17 +185,12 @@ unsafe fn switch(
     out_changed: *mut bool,
     how: fn(&Breaker) -> bool,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract, passed on.
-        let (breaker, out) = unsafe {
-            (
-                arg(breaker, "breaker")?,
-                Out::new(out_changed, "out_changed")?,
-            )
-        };
-        out.write(how(&breaker.breaker));
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        answer(breaker, "breaker", out_changed, "out_changed", |b| {
+            how(&b.breaker)
+        })
+    }
 }
 
 /// Holds the breaker open, rejecting every call, until `sg_breaker_reset` or

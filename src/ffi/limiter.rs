@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use crate::clock::Tick;
-use crate::ffi::args::{Out, arg, slice};
-use crate::ffi::boundary::{Failure, Reported, guard};
+use crate::ffi::answer::{answer, answer_keyed};
+use crate::ffi::args::slice;
+use crate::ffi::boundary::{Failure, Reported};
+use crate::ffi::handle;
 use crate::ffi::result::sg_result;
-use crate::ffi::versioned::{self, Versioned};
+use crate::ffi::versioned::Versioned;
 use crate::limiter::{ConfigError, MAX_WINDOWS};
 use crate::{CheckError, Decision, FullPolicy, Limiter, Stats, Window};
 
@@ -286,18 +288,18 @@ unsafe fn decide<const RECORD: bool, const CALLER_TIME: bool>(
     now: Tick,
     out: *mut sg_decision,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract, passed on.
-        let (limiter, key, out) = unsafe {
-            (
-                arg(limiter, "limiter")?,
-                slice(key, key_len, "key")?,
-                Out::new(out, "out")?,
-            )
-        };
-        out.write(limiter.decide::<RECORD, CALLER_TIME>(key, cost, now)?);
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        answer_keyed(
+            limiter,
+            "limiter",
+            key,
+            key_len,
+            out,
+            "out",
+            |limiter, key| limiter.decide::<RECORD, CALLER_TIME>(key, cost, now),
+        )
+    }
 }
 
 /// Builds a limiter from `config` and stores it in `*out`.
@@ -314,13 +316,8 @@ pub unsafe extern "C" fn sg_limiter_new(
     config: *const sg_limiter_config,
     out: *mut *mut sg_limiter,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (config, out) = unsafe { (versioned::read(config, "config")?, Out::new(out, "out")?) };
-        let limiter = sg_limiter::build(&config)?;
-        out.write(Box::into_raw(Box::new(limiter)));
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe { handle::new(config, out, sg_limiter::build) }
 }
 
 /// Releases a limiter. NULL is allowed and does nothing.
@@ -331,12 +328,8 @@ pub unsafe extern "C" fn sg_limiter_new(
 /// using it or use it afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sg_limiter_free(limiter: *mut sg_limiter) {
-    crate::ffi::boundary::boundary((), || {
-        if !limiter.is_null() {
-            // SAFETY: made by `Box::into_raw` in `sg_limiter_new`, released once.
-            drop(unsafe { Box::from_raw(limiter) });
-        }
-    })
+    // SAFETY: the caller's contract.
+    unsafe { handle::free(limiter) }
 }
 
 /// Checks one request of cost `cost` for the `key_len` bytes at `key` now, by the library's
@@ -438,18 +431,18 @@ unsafe fn forget(
     out_was_tracked: *mut bool,
     how: fn(&Limiter, &[u8]) -> bool,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract, passed on.
-        let (limiter, key, out) = unsafe {
-            (
-                arg(limiter, "limiter")?,
-                slice(key, key_len, "key")?,
-                Out::new(out_was_tracked, "out_was_tracked")?,
-            )
-        };
-        out.write(how(&limiter.limiter, key));
-        Ok(())
-    })
+    // SAFETY: the caller's contract, passed on.
+    unsafe {
+        answer_keyed(
+            limiter,
+            "limiter",
+            key,
+            key_len,
+            out_was_tracked,
+            "out_was_tracked",
+            |limiter, key| Ok(how(&limiter.limiter, key)),
+        )
+    }
 }
 
 /// Forgets what `key` has used, as if it had never been seen; `*out_was_tracked` says whether
@@ -494,12 +487,8 @@ pub unsafe extern "C" fn sg_limiter_remove(
 /// `limiter` must be a live limiter; `out` must point to a writable `size_t`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sg_limiter_len(limiter: *const sg_limiter, out: *mut usize) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (limiter, out) = unsafe { (arg(limiter, "limiter")?, Out::new(out, "out")?) };
-        out.write(limiter.limiter.len());
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe { answer(limiter, "limiter", out, "out", |l| l.limiter.len()) }
 }
 
 /// Stores the limiter's counters and sizes in `*out`. Returns `SG_OK` or `SG_NULL_ARGUMENT`.
@@ -512,10 +501,6 @@ pub unsafe extern "C" fn sg_limiter_get_stats(
     limiter: *const sg_limiter,
     out: *mut sg_limiter_stats,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (limiter, out) = unsafe { (arg(limiter, "limiter")?, Out::new(out, "out")?) };
-        out.write(limiter.limiter.stats().into());
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe { answer(limiter, "limiter", out, "out", |l| l.limiter.stats().into()) }
 }

@@ -59,12 +59,14 @@
 
 #![allow(non_camel_case_types)] // the C names, as the header spells them
 
+mod answer;
 mod args;
 mod boundary;
 mod breaker;
 mod breaker_config;
 mod detail;
 mod events;
+mod handle;
 mod limiter;
 mod permit;
 mod registry;

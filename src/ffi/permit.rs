@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::breaker::{Outcome, Permit, Recorded, RejectReason, Rejected};
-use crate::ffi::boundary::{Failure, boundary, guard};
+use crate::ffi::boundary::{Failure, guard};
+use crate::ffi::handle;
 use crate::ffi::result::sg_result;
 
 /// How a call ended, as the caller classifies it. Classify by whose fault it was: an upstream
@@ -143,10 +144,6 @@ pub unsafe extern "C" fn sg_permit_record(
 /// `permit` must come from an admission and not be recorded or freed already.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sg_permit_free(permit: *mut sg_permit) {
-    boundary((), || {
-        if !permit.is_null() {
-            // SAFETY: made by `Box::into_raw` in an admission, released once.
-            drop(unsafe { Box::from_raw(permit) });
-        }
-    })
+    // SAFETY: the caller's contract.
+    unsafe { handle::free(permit) }
 }

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::breaker::{Breaker, Breakers, KeyedError, RegistryStats};
-use crate::ffi::args::{Out, arg, slice};
-use crate::ffi::boundary::{Failure, Reported, boundary, guard};
+use crate::ffi::answer::{answer, answer_keyed};
+use crate::ffi::args::slice;
+use crate::ffi::boundary::{Failure, Reported};
 use crate::ffi::breaker::sg_breaker_counters;
 use crate::ffi::breaker_config::sg_breaker_config;
 use crate::ffi::events::{self, Userdata, sg_keyed_transition_listener, sg_state};
+use crate::ffi::handle;
 use crate::ffi::permit::sg_admission;
 use crate::ffi::result::sg_result;
 use crate::ffi::versioned::{self, Versioned};
@@ -190,13 +192,12 @@ pub unsafe extern "C" fn sg_breakers_new(
     userdata: *mut c_void,
     out: *mut *mut sg_breakers,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (config, out) = unsafe { (versioned::read(config, "config")?, Out::new(out, "out")?) };
-        let breakers = sg_breakers::build(&config, listener, Userdata(userdata))?;
-        out.write(Box::into_raw(Box::new(breakers)));
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        handle::new(config, out, |config| {
+            sg_breakers::build(config, listener, Userdata(userdata))
+        })
+    }
 }
 
 /// Releases a registry. Permits still outstanding keep their breakers alive (and may still be
@@ -208,27 +209,26 @@ pub unsafe extern "C" fn sg_breakers_new(
 /// be using it or use it afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sg_breakers_free(breakers: *mut sg_breakers) {
-    boundary((), || {
-        if !breakers.is_null() {
-            // SAFETY: made by `Box::into_raw` in `sg_breakers_new`, released once.
-            drop(unsafe { Box::from_raw(breakers) });
-        }
-    })
+    // SAFETY: the caller's contract.
+    unsafe { handle::free(breakers) }
 }
 
-/// The registry and key every keyed entry point starts from.
+/// [`answer_keyed`] on the registry `breakers`: the body of every keyed entry point.
 ///
 /// # Safety
 ///
-/// `breakers` must be a live registry or NULL; `key` must point to `key_len` readable bytes or
-/// be NULL.
-unsafe fn keyed<'a>(
+/// As for [`answer_keyed`].
+#[inline(always)]
+unsafe fn keyed<T>(
     breakers: *const sg_breakers,
     key: *const u8,
     key_len: usize,
-) -> Result<(&'a sg_breakers, &'a [u8]), Reported> {
-    // SAFETY: the caller's contract.
-    unsafe { Ok((arg(breakers, "breakers")?, slice(key, key_len, "key")?)) }
+    out: *mut T,
+    out_name: &'static str,
+    answer: impl FnOnce(&sg_breakers, &[u8]) -> Result<T, Reported>,
+) -> sg_result {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { answer_keyed(breakers, "breakers", key, key_len, out, out_name, answer) }
 }
 
 /// Asks `key`'s breaker (created if new) to make one call. The answer goes to `*out`, as
@@ -249,14 +249,13 @@ pub unsafe extern "C" fn sg_breakers_acquire(
     key_len: usize,
     out: *mut sg_admission,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let ((breakers, key), out) =
-            unsafe { (keyed(breakers, key, key_len)?, Out::new(out, "out")?) };
-        let breaker = breakers.breaker(key)?;
-        out.write(sg_admission::new(breaker.acquire_shared()));
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        keyed(breakers, key, key_len, out, "out", |breakers, key| {
+            let breaker = breakers.breaker(key)?;
+            Ok(sg_admission::new(breaker.acquire_shared()))
+        })
+    }
 }
 
 /// Stores the state of `key`'s breaker in `*out`; a key the registry does not hold reports
@@ -274,17 +273,13 @@ pub unsafe extern "C" fn sg_breakers_get_state(
     key_len: usize,
     out: *mut sg_state,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let ((breakers, key), out) =
-            unsafe { (keyed(breakers, key, key_len)?, Out::new(out, "out")?) };
-        let state = breakers
-            .breakers
-            .get(key)
-            .map_or(sg_state::SG_STATE_CLOSED, |b| b.state().into());
-        out.write(state);
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        keyed(breakers, key, key_len, out, "out", |breakers, key| {
+            let held = breakers.breakers.get(key);
+            Ok(held.map_or(sg_state::SG_STATE_CLOSED, |b| b.state().into()))
+        })
+    }
 }
 
 /// Stores the counters of `key`'s breaker in `*out`; a key the registry does not hold has
@@ -301,17 +296,13 @@ pub unsafe extern "C" fn sg_breakers_get_counters(
     key_len: usize,
     out: *mut sg_breaker_counters,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let ((breakers, key), out) =
-            unsafe { (keyed(breakers, key, key_len)?, Out::new(out, "out")?) };
-        let counters = breakers
-            .breakers
-            .get(key)
-            .map_or_else(sg_breaker_counters::default, |b| b.counters().into());
-        out.write(counters);
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        keyed(breakers, key, key_len, out, "out", |breakers, key| {
+            let held = breakers.breakers.get(key);
+            Ok(held.map_or_else(sg_breaker_counters::default, |b| b.counters().into()))
+        })
+    }
 }
 
 /// The shared body of the keyed operator switches.
@@ -326,18 +317,20 @@ unsafe fn switch(
     out_changed: *mut bool,
     how: fn(&Breaker) -> bool,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract, passed on.
-        let ((breakers, key), out) = unsafe {
-            (
-                keyed(breakers, key, key_len)?,
-                Out::new(out_changed, "out_changed")?,
-            )
-        };
-        let breaker = breakers.breaker(key)?;
-        out.write(how(&breaker));
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        keyed(
+            breakers,
+            key,
+            key_len,
+            out_changed,
+            "out_changed",
+            |breakers, key| {
+                let breaker = breakers.breaker(key)?;
+                Ok(how(&breaker))
+            },
+        )
+    }
 }
 
 /// `sg_breaker_force_open` on `key`'s breaker, created if new (so an operator can hold a host
@@ -393,21 +386,23 @@ pub unsafe extern "C" fn sg_breakers_reset(
     key_len: usize,
     out_was_held: *mut bool,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let ((breakers, key), out) = unsafe {
-            (
-                keyed(breakers, key, key_len)?,
-                Out::new(out_was_held, "out_was_held")?,
-            )
-        };
-        let breaker = breakers.breakers.get(key);
-        if let Some(breaker) = &breaker {
-            breaker.reset();
-        }
-        out.write(breaker.is_some());
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        keyed(
+            breakers,
+            key,
+            key_len,
+            out_was_held,
+            "out_was_held",
+            |breakers, key| {
+                let breaker = breakers.breakers.get(key);
+                if let Some(breaker) = &breaker {
+                    breaker.reset();
+                }
+                Ok(breaker.is_some())
+            },
+        )
+    }
 }
 
 /// Forgets `key`'s breaker; `*out_was_held` says whether the registry held one. Permits
@@ -424,17 +419,17 @@ pub unsafe extern "C" fn sg_breakers_remove(
     key_len: usize,
     out_was_held: *mut bool,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let ((breakers, key), out) = unsafe {
-            (
-                keyed(breakers, key, key_len)?,
-                Out::new(out_was_held, "out_was_held")?,
-            )
-        };
-        out.write(breakers.breakers.remove(key));
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        keyed(
+            breakers,
+            key,
+            key_len,
+            out_was_held,
+            "out_was_held",
+            |breakers, key| Ok(breakers.breakers.remove(key)),
+        )
+    }
 }
 
 /// Stores how many breakers the registry holds in `*out`. Returns `SG_OK` or
@@ -448,12 +443,8 @@ pub unsafe extern "C" fn sg_breakers_len(
     breakers: *const sg_breakers,
     out: *mut usize,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (breakers, out) = unsafe { (arg(breakers, "breakers")?, Out::new(out, "out")?) };
-        out.write(breakers.breakers.len());
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe { answer(breakers, "breakers", out, "out", |b| b.breakers.len()) }
 }
 
 /// Stores the registry's counters and sizes in `*out`. Returns `SG_OK` or `SG_NULL_ARGUMENT`.
@@ -466,10 +457,10 @@ pub unsafe extern "C" fn sg_breakers_get_stats(
     breakers: *const sg_breakers,
     out: *mut sg_breakers_stats,
 ) -> sg_result {
-    guard(move || {
-        // SAFETY: the caller's contract.
-        let (breakers, out) = unsafe { (arg(breakers, "breakers")?, Out::new(out, "out")?) };
-        out.write(breakers.breakers.stats().into());
-        Ok(())
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        answer(breakers, "breakers", out, "out", |b| {
+            b.breakers.stats().into()
+        })
+    }
 }
