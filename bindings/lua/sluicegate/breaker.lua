@@ -11,18 +11,13 @@ local OK = core.OK
 local failure, closed = core.failure, core.closed
 local flush = listener.flush
 
+local COUNTERS = {
+    "permitted", "rejected", "successes", "failures", "ignored", "slow", "stale", "trial_timeouts",
+}
+
 --- A breaker's or a registry key's counters, from an `sg_breaker_counters`.
 local function counters(out)
-    return {
-        permitted = tonumber(out.permitted),
-        rejected = tonumber(out.rejected),
-        successes = tonumber(out.successes),
-        failures = tonumber(out.failures),
-        ignored = tonumber(out.ignored),
-        slow = tonumber(out.slow),
-        stale = tonumber(out.stale),
-        trial_timeouts = tonumber(out.trial_timeouts),
-    }
+    return core.numbers(out, COUNTERS)
 end
 
 --- The listener setting of `options`: its owner, or nil, message, code.
@@ -155,16 +150,7 @@ end
 --- outstanding stay valid and may still be recorded. Closing twice does nothing; closing
 --- from inside a transition listener is refused (nil, message, "busy").
 function Breaker:close()
-    local handle = self.handle
-    if handle == nil then
-        return true
-    end
-    local ok, message, code = self.owner:close(handle, C.sg_breaker_free)
-    if not ok then
-        return nil, message, code
-    end
-    self.handle = nil
-    return true
+    return self.owner:close(self, C.sg_breaker_free)
 end
 
 function Breaker:__tostring()

@@ -211,6 +211,8 @@ function Breakers:len()
     return tonumber(out[0])
 end
 
+local STATS = { "keys", "reclaimed", "refused", "bytes" }
+
 --- The registry's counters and sizes: keys, reclaimed, refused, bytes.
 function Breakers:stats()
     flush()
@@ -222,28 +224,14 @@ function Breakers:stats()
     if result ~= OK then
         return failure(result)
     end
-    return {
-        keys = tonumber(out.keys),
-        reclaimed = tonumber(out.reclaimed),
-        refused = tonumber(out.refused),
-        bytes = tonumber(out.bytes),
-    }
+    return core.numbers(out, STATS)
 end
 
 --- Releases the registry now rather than when the garbage collector finds it. Permits still
 --- outstanding stay valid and may still be recorded. Closing twice does nothing; closing
 --- from inside a transition listener is refused (nil, message, "busy").
 function Breakers:close()
-    local handle = self.handle
-    if handle == nil then
-        return true
-    end
-    local ok, message, code = self.owner:close(handle, C.sg_breakers_free)
-    if not ok then
-        return nil, message, code
-    end
-    self.handle = nil
-    return true
+    return self.owner:close(self, C.sg_breakers_free)
 end
 
 function Breakers:__tostring()

@@ -110,6 +110,16 @@ function core.seconds(micros)
     return tonumber(micros) / 1e6
 end
 
+--- A table of the integer fields `names` of the struct `out`, as Lua numbers.
+function core.numbers(out, names)
+    local t = {}
+    for i = 1, #names do
+        local name = names[i]
+        t[name] = tonumber(out[name])
+    end
+    return t
+end
+
 --- The refusal of a key that is not a string, or nil for a string.
 function core.key_problem(key)
     if type(key) ~= "string" then

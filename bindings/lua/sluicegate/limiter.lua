@@ -125,20 +125,26 @@ local function wrong_time_base(built_for, use)
         "wrong_time_base"
 end
 
+--- The decision a check or peek left, or nil, message, code for its `result`; `built_for`
+--- and `use` say what to call instead when the limiter's time base does not fit the call.
+local function answer(result, built_for, use)
+    if result ~= OK then
+        if result == WRONG_TIME_BASE then
+            return wrong_time_base(built_for, use)
+        end
+        return failure(result)
+    end
+    return decision()
+end
+
 --- A check or peek by the library's clock.
 local function decide(self, call, key, cost)
     cost = cost or 1
     if not askable(self, key, cost) then
         return refusal(self, key)
     end
-    local result = call(self.handle, key, #key, cost, decision_out)
-    if result ~= OK then
-        if result == WRONG_TIME_BASE then
-            return wrong_time_base("caller", "check_at and peek_at")
-        end
-        return failure(result)
-    end
-    return decision()
+    return answer(call(self.handle, key, #key, cost, decision_out), "caller",
+        "check_at and peek_at")
 end
 
 --- A check or peek at the caller's time `now`, in seconds.
@@ -151,14 +157,8 @@ local function decide_at(self, call, key, now, cost)
     if now_us == nil then
         return invalid("now must be a time in seconds, at least 0, as ngx.now() gives")
     end
-    local result = call(self.handle, key, #key, cost, now_us, decision_out)
-    if result ~= OK then
-        if result == WRONG_TIME_BASE then
-            return wrong_time_base("library", "check and peek")
-        end
-        return failure(result)
-    end
-    return decision()
+    return answer(call(self.handle, key, #key, cost, now_us, decision_out), "library",
+        "check and peek")
 end
 
 --- Checks one request of `cost` (default 1) for `key` now, by the library's monotonic clock,
@@ -212,6 +212,7 @@ function Limiter:remove(key)
 end
 
 local size_out = ffi.new("size_t[1]")
+local STATS = { "keys", "allowed", "rejected", "evictions", "reclaimed", "refused_keys", "bytes" }
 
 --- How many keys the limiter tracks.
 function Limiter:len()
@@ -236,15 +237,7 @@ function Limiter:stats()
     if result ~= OK then
         return failure(result)
     end
-    return {
-        keys = tonumber(out.keys),
-        allowed = tonumber(out.allowed),
-        rejected = tonumber(out.rejected),
-        evictions = tonumber(out.evictions),
-        reclaimed = tonumber(out.reclaimed),
-        refused_keys = tonumber(out.refused_keys),
-        bytes = tonumber(out.bytes),
-    }
+    return core.numbers(out, STATS)
 end
 
 --- Releases the limiter now rather than when the garbage collector finds it. Later calls

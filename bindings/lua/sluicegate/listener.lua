@@ -169,14 +169,20 @@ function Owner:release()
     end
 end
 
---- Frees `handle` with `free` now, instead of by its finalizer, and releases the handle's hold.
---- Returns true; or nil, message, "busy" while a listener runs, since the library may then be
---- inside a call on that very handle, and freeing it there would pull it from under the call.
-function Owner:close(handle, free)
+--- Frees `object.handle` with `free` now, instead of by its finalizer, clears it and releases
+--- the handle's hold. Returns true, also when the handle is closed already; or nil, message,
+--- "busy" while a listener runs, since the library may then be inside a call on that very
+--- handle, and freeing it there would pull it from under the call.
+function Owner:close(object, free)
+    local handle = object.handle
+    if handle == nil then
+        return true
+    end
     if running > 0 then
         return nil, "a breaker or registry cannot be closed from inside a transition listener",
             "busy"
     end
+    object.handle = nil
     free(ffi.gc(handle, nil))
     self:release()
     return true
