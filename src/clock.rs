@@ -90,9 +90,19 @@ pub struct MonotonicClock {
     counter: quanta::Clock,
     #[cfg(feature = "tsc")]
     origin: u64,
+    /// Microseconds per counter unit as a fraction of 2^64 (a counter unit is at most a
+    /// nanosecond): a reading becomes ticks in one widening multiply instead of quanta's
+    /// scaling plus a division.
+    #[cfg(feature = "tsc")]
+    micros_per_unit: u64,
     #[cfg(not(feature = "tsc"))]
     origin: std::time::Instant,
 }
+
+/// Counter units over which [`MonotonicClock`] measures the counter's rate: long enough that
+/// quanta's nanosecond rounding is below one part in a billion.
+#[cfg(feature = "tsc")]
+const RATE_SPAN: u64 = 1 << 32;
 
 impl MonotonicClock {
     /// A clock whose origin is now.
@@ -103,12 +113,32 @@ impl MonotonicClock {
             // thread-local mocking hook: a third of the cost of a reading.
             let counter = quanta::Clock::new();
             let origin = counter.raw();
-            Self { counter, origin }
+            // quanta's own scaling is linear, so its answer over one long span gives the rate.
+            let nanos = u128::from(counter.delta_as_nanos(0, RATE_SPAN));
+            let micros_per_unit =
+                u64::try_from((nanos << 64) / (1_000 * u128::from(RATE_SPAN))).unwrap_or(u64::MAX);
+            Self {
+                counter,
+                origin,
+                micros_per_unit,
+            }
         }
         #[cfg(not(feature = "tsc"))]
         Self {
             origin: std::time::Instant::now(),
         }
+    }
+}
+
+#[cfg(feature = "tsc")]
+impl MonotonicClock {
+    /// Ticks since the origin at counter reading `raw`.
+    #[inline]
+    fn ticks_at(&self, raw: u64) -> Tick {
+        // A counter that reads earlier than the origin (cores disagreeing) reads as zero. A u64
+        // times a u64 fits a u128, and shifting out 64 bits leaves at most a u64.
+        let units = u128::from(raw.saturating_sub(self.origin));
+        ((units * u128::from(self.micros_per_unit)) >> 64) as Tick
     }
 }
 
@@ -121,9 +151,8 @@ impl Default for MonotonicClock {
 impl Clock for MonotonicClock {
     #[inline]
     fn now(&self) -> Tick {
-        // A counter that reads earlier than the origin (cores disagreeing) reads as zero.
         #[cfg(feature = "tsc")]
-        return self.counter.delta_as_nanos(self.origin, self.counter.raw()) / 1_000;
+        return self.ticks_at(self.counter.raw());
         // A u64 of microseconds spans 584,000 years: the truncation cannot bite.
         #[cfg(not(feature = "tsc"))]
         return self.origin.elapsed().as_micros() as Tick;
@@ -181,5 +210,36 @@ impl Clock for ManualClock {
     #[inline]
     fn now(&self) -> Tick {
         self.now.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(all(test, feature = "tsc"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_readings_convert_as_quanta_scales_them() {
+        let clock = MonotonicClock::new();
+        let mut last = 0;
+        for shift in 0..56 {
+            for offset in [0, 1, 999, 12_345_678] {
+                let raw = clock.origin.wrapping_add((1u64 << shift) + offset);
+                if raw < clock.origin {
+                    continue;
+                }
+                let ours = clock.ticks_at(raw);
+                let quanta = clock.counter.delta_as_nanos(clock.origin, raw) / 1_000;
+                // Rounding differs by at most one tick, plus one part in a billion of the span.
+                assert!(
+                    ours.abs_diff(quanta) <= 1 + quanta / 1_000_000_000,
+                    "{ours} vs {quanta}"
+                );
+                if offset == 0 {
+                    assert!(ours >= last, "readings go forward");
+                    last = ours;
+                }
+            }
+        }
+        assert_eq!(clock.ticks_at(clock.origin.saturating_sub(5)), 0);
     }
 }

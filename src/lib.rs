@@ -21,6 +21,7 @@
 
 pub mod breaker;
 pub mod clock;
+pub mod ffi;
 pub mod limiter;
 
 pub use breaker::{Breaker, BreakerConfig, Breakers, Outcome, Permit, Rejected};

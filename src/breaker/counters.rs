@@ -1,10 +1,11 @@
 //! The breaker's counters, striped over cache-line lanes so that threads counting at once do
 //! not fight over one line.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_utils::CachePadded;
+
+use crate::breaker::thread_slot;
 
 /// What a breaker has counted since it was built. Counters only grow: [`reset`] restarts the
 /// state, not the history.
@@ -52,11 +53,12 @@ pub struct Counters {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(usize)]
 pub(crate) enum Count {
+    // The two a Closed call adds to come first, on the lane's first 16 bytes.
     Permitted,
-    Rejected,
     Successes,
     Failures,
     Ignored,
+    Rejected,
     Slow,
     Stale,
     TrialTimeouts,
@@ -65,47 +67,62 @@ pub(crate) enum Count {
 const COUNTS: usize = 8;
 
 /// The most lanes a breaker's counters may be striped over.
-pub const MAX_LANES: usize = 64;
+pub const MAX_LANES: usize = thread_slot::SLOTS;
 
-/// Counters striped over lanes; each thread adds to its own lane, reads add the lanes up.
+/// Counters striped over lanes, read by adding the lanes up.
 ///
-/// A single lane sits inline, beside the state word that precedes it in the breaker, so a
-/// keyed breaker's Closed path touches one cache line. Several lanes live apart, one cache
-/// line each, and the inline one goes unused.
+/// Each of the first `owned` thread slots (see [`thread_slot`]) has a lane of its own, which
+/// its holder adds to with a plain load and store: no locked instruction. Threads without such
+/// a slot add to one shared lane with atomic read-modify-writes.
+///
+/// With one owned lane, it and the shared lane sit inline, beside the state word that precedes
+/// them in the breaker, so a keyed breaker's Closed path touches no other memory. With several,
+/// each lane has a cache line of its own on the heap, the shared one last, and the inline ones
+/// go unused.
+// `repr(C)`: the fields every count reads first, then the inline lanes.
 #[repr(C)]
 pub(crate) struct Lanes {
-    solo: [AtomicU64; COUNTS],
+    owned: usize,
+    /// With one owned lane: the owned lane, then the shared one.
+    inline: [[AtomicU64; COUNTS]; 2],
+    /// With several owned lanes: one per slot, then the shared one.
     striped: Box<[CachePadded<[AtomicU64; COUNTS]>]>,
-    /// `lanes - 1` with several lanes; 0 with the inline one.
-    mask: usize,
 }
 
 impl Lanes {
-    /// `lanes` must be a power of two.
-    pub(crate) fn new(lanes: usize) -> Self {
-        debug_assert!(lanes.is_power_of_two());
-        let striped = if lanes == 1 { 0 } else { lanes };
+    /// `owned` must be a power of two no greater than the number of thread slots.
+    pub(crate) fn new(owned: usize) -> Self {
+        debug_assert!(owned.is_power_of_two() && owned <= thread_slot::SLOTS);
+        let striped = if owned == 1 { 0 } else { owned + 1 };
         Self {
-            solo: Default::default(),
+            owned,
+            inline: Default::default(),
             striped: (0..striped)
                 .map(|_| CachePadded::new(Default::default()))
                 .collect(),
-            mask: lanes - 1,
-        }
-    }
-
-    #[inline]
-    fn lane(&self) -> &[AtomicU64; COUNTS] {
-        if self.mask == 0 {
-            &self.solo
-        } else {
-            &self.striped[thread_lane() & self.mask]
         }
     }
 
     #[inline]
     pub(crate) fn add(&self, count: Count, n: u64) {
-        self.lane()[count as usize].fetch_add(n, Ordering::Relaxed);
+        let slot = thread_slot::current();
+        // Slots past the owned lanes all map to the shared lane, last.
+        let lane = slot.min(self.owned);
+        let lane = if self.owned == 1 {
+            &self.inline[lane]
+        } else {
+            &*self.striped[lane]
+        };
+        let counter = &lane[count as usize];
+        if slot < self.owned {
+            // Only this thread writes this lane.
+            counter.store(
+                counter.load(Ordering::Relaxed).wrapping_add(n),
+                Ordering::Relaxed,
+            );
+        } else {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
     }
 
     #[inline]
@@ -117,7 +134,7 @@ impl Lanes {
         self.striped
             .iter()
             .map(|lane| &**lane)
-            .chain([&self.solo])
+            .chain(&self.inline)
             .map(|lane| lane[count as usize].load(Ordering::Relaxed))
             .fold(0, u64::wrapping_add)
     }
@@ -149,47 +166,47 @@ pub(crate) fn default_lanes() -> usize {
         .min(MAX_LANES)
 }
 
-/// This thread's lane number: threads get consecutive numbers as they first count, so the first
-/// `lanes` threads to use a breaker each have a lane of their own.
-#[inline]
-fn thread_lane() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static LANE: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-    LANE.with(|lane| {
-        let mut n = lane.get();
-        if n == usize::MAX {
-            n = NEXT.fetch_add(1, Ordering::Relaxed);
-            lane.set(n);
-        }
-        n
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn lanes_add_up_across_threads() {
-        let lanes = Lanes::new(4);
+    /// Counts `per_thread` successes from each of `threads` threads at once.
+    fn count_at_once(lanes: &Lanes, threads: usize, per_thread: u64) {
+        let barrier = std::sync::Barrier::new(threads);
         std::thread::scope(|s| {
-            for _ in 0..6 {
+            for _ in 0..threads {
                 s.spawn(|| {
-                    for _ in 0..1000 {
+                    barrier.wait();
+                    for _ in 0..per_thread {
                         lanes.bump(Count::Successes);
                     }
                     lanes.add(Count::Slow, 2);
                 });
             }
         });
-        let c = lanes.snapshot();
-        assert_eq!((c.successes, c.slow, c.failures), (6000, 12, 0));
-        assert_eq!(
-            lanes.heap_bytes(),
-            4 * size_of::<CachePadded<[AtomicU64; 8]>>()
-        );
+    }
+
+    #[test]
+    fn lanes_add_up_across_threads() {
+        // More threads than owned lanes: the ones past them share a lane, and no count is lost.
+        for owned in [1, 2, 4] {
+            let lanes = Lanes::new(owned);
+            count_at_once(&lanes, 8, 20_000);
+            let c = lanes.snapshot();
+            assert_eq!((c.successes, c.slow, c.failures), (160_000, 16, 0));
+        }
+        // Counts made by threads that have exited stay, and their successors add to them.
+        let lanes = Lanes::new(2);
+        for _ in 0..3 {
+            count_at_once(&lanes, 2, 1000);
+        }
+        assert_eq!(lanes.get(Count::Successes), 6000);
+    }
+
+    #[test]
+    fn one_lane_lives_inline_and_several_on_the_heap() {
+        let lane = size_of::<CachePadded<[AtomicU64; COUNTS]>>();
+        assert_eq!(Lanes::new(4).heap_bytes(), 5 * lane);
         let solo = Lanes::new(1);
         solo.add(Count::Stale, 3);
         assert_eq!((solo.get(Count::Stale), solo.heap_bytes()), (3, 0));

@@ -77,19 +77,20 @@ struct Core {
 /// trial.record(Outcome::Success, Duration::from_millis(20));
 /// assert_eq!(breaker.state(), State::Closed);
 /// ```
-// `repr(C)` keeps the fields every Closed call touches (state word, counters) at the front,
-// so a breaker in an `Arc` shares one cache line with its reference count.
+// `repr(C)` keeps every field a Closed call touches (the state word, the flags beside it, the
+// lane count and the first counters of the inline lane) in the first 40 bytes, so a breaker in
+// an `Arc` usually shares one cache line with its reference count.
 #[repr(C)]
 pub struct Breaker {
     word: AtomicU64,
-    /// When the current open time ends; meaningful while the state is Open.
-    open_until: AtomicU64,
-    counters: Lanes,
     /// The consecutive-failures threshold, or 0 without one (copied from the settings for the
     /// lock-free path).
     streak_limit: u32,
     /// Whether Closed outcomes go into a window, and so through the lock.
     windowed: bool,
+    counters: Lanes,
+    /// When the current open time ends; meaningful while the state is Open.
+    open_until: AtomicU64,
     settings: Arc<Settings>,
     core: Mutex<Core>,
     events: Events,
@@ -132,9 +133,11 @@ impl BreakerBuilder {
         self
     }
 
-    /// Stripes the counters over `lanes` cache lines (a power of two up to 64; default: the
-    /// number of cores, rounded up). More lanes, less contention between threads recording at
-    /// once, at 128 bytes each.
+    /// Gives the counters `lanes` lanes (a power of two up to 64; default: the number of cores,
+    /// rounded up): the first `lanes` threads to count in the process (while they live) each
+    /// add to a lane of their own without a locked instruction, and any other thread adds to
+    /// one shared lane. Several lanes take a 128-byte cache line each, plus one for the shared
+    /// lane.
     pub fn lanes(mut self, lanes: usize) -> Self {
         self.lanes = Some(lanes);
         self
@@ -404,7 +407,8 @@ impl Breaker {
     }
 
     /// Decides an admission, counting it.
-    #[inline]
+    // Always inlined: a Closed admission is a load, a test and a store, cheaper than a call.
+    #[inline(always)]
     fn admit(&self) -> Result<Ticket, Rejected> {
         let word = self.word();
         let decided = match word.state() {
@@ -445,6 +449,28 @@ impl Breaker {
         elapsed: Tick,
     ) -> Recorded {
         let word = self.word();
+        // The busy case, in one comparison: a success in the permit's generation, Closed, with
+        // no failure run to end and no window to record into.
+        if outcome == Outcome::Success
+            && word == Word::new(State::Closed, generation)
+            && !self.windowed
+        {
+            self.counters.bump(Count::Successes);
+            return Recorded::Counted;
+        }
+        self.settle_other(word, generation, trial, outcome, elapsed)
+    }
+
+    /// [`settle`](Self::settle) for everything but the busy case.
+    #[inline(never)]
+    fn settle_other(
+        &self,
+        word: Word,
+        generation: u64,
+        trial: u64,
+        outcome: Outcome,
+        elapsed: Tick,
+    ) -> Recorded {
         if word.generation() != generation {
             return self.count_stale();
         }
@@ -463,7 +489,6 @@ impl Breaker {
     }
 
     /// A Closed outcome with a consecutive-failures policy alone: compare-and-swap the run.
-    #[inline]
     fn settle_streak(&self, mut word: Word, outcome: Outcome) -> Recorded {
         let generation = word.generation();
         let failed = outcome == Outcome::Failure;
@@ -496,7 +521,8 @@ impl Breaker {
                 Err(actual) => word = Word(actual),
             }
         }
-        self.count_outcome(failed, 0);
+        // No window, so no slow-call policy: nothing to time.
+        self.count_verdict(failed);
         if failed && word.streak() >= self.streak_limit {
             // Taking the lock makes the trip this failure is due.
             self.locked(|_| ());
@@ -510,14 +536,19 @@ impl Breaker {
     }
 
     fn count_outcome(&self, failed: bool, elapsed: Tick) {
+        self.count_verdict(failed);
+        if self.settings.is_slow(elapsed) {
+            self.counters.bump(Count::Slow);
+        }
+    }
+
+    #[inline]
+    fn count_verdict(&self, failed: bool) {
         self.counters.bump(if failed {
             Count::Failures
         } else {
             Count::Successes
         });
-        if self.settings.is_slow(elapsed) {
-            self.counters.bump(Count::Slow);
-        }
     }
 
     fn switch(&self, to: State, cause: Cause) -> bool {

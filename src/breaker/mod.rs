@@ -51,10 +51,12 @@ mod config;
 mod counters;
 mod error;
 mod events;
+mod index;
 mod machine;
 mod permit;
 mod registry;
 mod state;
+mod thread_slot;
 mod trials;
 mod window;
 

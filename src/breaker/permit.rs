@@ -126,6 +126,9 @@ impl<'a> Permit<'a> {
     }
 
     /// Reports how the call went and how long it took (for the slow-call policy).
+    // Always inlined: on the busy path the whole report is a comparison and a store, and a
+    // call would spill the permit to memory and back.
+    #[inline(always)]
     pub fn record(mut self, outcome: Outcome, elapsed: Duration) -> Recorded {
         self.done = true;
         self.breaker.settle(
@@ -161,6 +164,7 @@ impl<'a> Permit<'a> {
 }
 
 impl Drop for Permit<'_> {
+    #[inline]
     fn drop(&mut self) {
         if !self.done {
             self.breaker

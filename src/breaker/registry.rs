@@ -12,11 +12,13 @@ use parking_lot::Mutex;
 
 use crate::breaker::backoff::saturating_ticks;
 use crate::breaker::config::Settings;
+use crate::breaker::index::{Index, Vacant};
 use crate::breaker::machine::random_seed;
 use crate::breaker::{
     Breaker, BreakerConfig, ConfigError, KeyedError, Permit, SplitMix64, Transition,
 };
 use crate::clock::{Clock, MonotonicClock, Tick};
+use crate::limiter::key::Key;
 
 /// The most shards a registry may have.
 pub const MAX_REGISTRY_SHARDS: usize = 1 << 12;
@@ -53,65 +55,104 @@ pub struct RegistryStats {
     pub bytes: usize,
 }
 
-/// One key's breaker, and what the sweep last saw of it.
-struct Entry {
+/// One key and its breaker: what a lookup reads, two to a cache line.
+struct Slot {
+    key: Key,
     breaker: Arc<Breaker>,
-    /// Where the key sits in the shard's sweep order.
-    pos: usize,
+}
+
+/// What the sweep last saw of a slot's breaker, kept apart from the slots so lookups do not
+/// read it.
+struct Seen {
+    /// The key's hash, to find its index cell when the slot moves or goes.
+    hash: u64,
     /// The breaker's admission count when the sweep last saw it change, and when that was.
     permitted: u64,
     since: Tick,
 }
 
-/// One shard: a map from key to breaker, and the keys in a dense list the sweep walks.
+/// One shard: its breakers in a dense list the sweep walks, and an index over them by key.
 struct Shard {
-    map: HashMap<Arc<[u8]>, Entry, foldhash::fast::RandomState>,
-    order: Vec<Arc<[u8]>>,
-    /// The next position in `order` the sweep examines.
+    index: Index,
+    slots: Vec<Slot>,
+    /// One for each slot, at the same position.
+    seen: Vec<Seen>,
+    /// The next position the sweep examines.
     sweep: usize,
     capacity: usize,
-    key_bytes: usize,
+    /// Bytes of keys too long to sit inline.
+    key_heap: usize,
     reclaimed: u64,
     refused: u64,
 }
 
 impl Shard {
-    fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let entry = self.map.remove(key)?;
-        let last = self.order.len() - 1;
-        self.order.swap_remove(entry.pos);
-        if entry.pos != last {
-            let moved = &self.order[entry.pos];
-            self.map
-                .get_mut(moved)
-                .expect("every listed key is mapped")
-                .pos = entry.pos;
+    fn new(capacity: usize) -> Self {
+        Self {
+            index: Index::new(),
+            slots: Vec::new(),
+            seen: Vec::new(),
+            sweep: 0,
+            capacity,
+            key_heap: 0,
+            reclaimed: 0,
+            refused: 0,
         }
-        self.key_bytes -= key.len();
-        Some(entry)
     }
 
-    /// Examines up to `count` entries from the sweep cursor, forgetting idle ones; returns how
-    /// many it forgot.
+    #[inline]
+    fn find(&self, hash: u64, key: &[u8]) -> Result<usize, Vacant> {
+        self.index.find(hash, |pos| self.slots[pos].key.is(key))
+    }
+
+    fn push(&mut self, at: Vacant, hash: u64, slot: Slot, now: Tick) {
+        self.key_heap += slot.key.heap_bytes();
+        self.slots.push(slot);
+        self.seen.push(Seen {
+            hash,
+            permitted: 0,
+            since: now,
+        });
+        let (len, seen) = (self.seen.len(), &self.seen);
+        self.index
+            .insert(at, hash, len - 1, len, |pos| seen[pos].hash);
+    }
+
+    /// Removes the slot at `pos`, moving the last one into its place.
+    fn remove_at(&mut self, pos: usize) -> Slot {
+        self.index.remove(self.seen[pos].hash, pos);
+        let last = self.slots.len() - 1;
+        if pos != last {
+            self.index.moved(self.seen[last].hash, last, pos);
+        }
+        self.seen.swap_remove(pos);
+        let slot = self.slots.swap_remove(pos);
+        self.key_heap -= slot.key.heap_bytes();
+        slot
+    }
+
+    /// Examines up to `count` slots from the sweep cursor, forgetting idle breakers; returns
+    /// how many it forgot.
     fn sweep(&mut self, now: Tick, idle_after: Tick, count: usize) -> usize {
         let mut freed = 0;
-        for _ in 0..count.min(self.order.len()) {
-            if self.sweep >= self.order.len() {
+        for _ in 0..count.min(self.slots.len()) {
+            if self.sweep >= self.slots.len() {
                 self.sweep = 0;
             }
-            let key = Arc::clone(&self.order[self.sweep]);
-            let entry = self.map.get_mut(&key).expect("every listed key is mapped");
-            let permitted = entry.breaker.permitted();
-            if permitted != entry.permitted {
-                entry.permitted = permitted;
-                entry.since = now;
+            let pos = self.sweep;
+            let breaker = &self.slots[pos].breaker;
+            let seen = &mut self.seen[pos];
+            let permitted = breaker.permitted();
+            if permitted != seen.permitted {
+                seen.permitted = permitted;
+                seen.since = now;
                 self.sweep += 1;
-            } else if now.saturating_sub(entry.since) >= idle_after
-                // Only the map holds it: no permit outstanding, no caller holding it.
-                && Arc::strong_count(&entry.breaker) == 1
-                && entry.breaker.is_quiet()
+            } else if now.saturating_sub(seen.since) >= idle_after
+                // Only the shard holds it: no permit outstanding, no caller holding it.
+                && Arc::strong_count(breaker) == 1
+                && breaker.is_quiet()
             {
-                self.remove(&key);
+                self.remove_at(pos);
                 self.reclaimed += 1;
                 freed += 1;
             } else {
@@ -119,6 +160,14 @@ impl Shard {
             }
         }
         freed
+    }
+
+    fn bytes(&self) -> usize {
+        self.index.bytes()
+            + self.slots.capacity() * size_of::<Slot>()
+            + self.seen.capacity() * size_of::<Seen>()
+            + self.key_heap
+            + self.slots.iter().map(|s| s.breaker.bytes()).sum::<usize>()
     }
 }
 
@@ -183,7 +232,10 @@ impl BreakersBuilder {
     }
 
     /// Counter lanes per breaker (default 1: keyed breakers are many, and each is rarely hit
-    /// by many threads at once). See [`BreakerBuilder::lanes`](crate::breaker::BreakerBuilder::lanes).
+    /// by many threads at once). With one lane, the process's first counting thread adds to
+    /// every breaker's counters with plain stores and other threads with atomic adds, both
+    /// inside the breaker's first cache lines; more lanes cost a cache line each per breaker.
+    /// See [`BreakerBuilder::lanes`](crate::breaker::BreakerBuilder::lanes).
     pub fn lanes(mut self, lanes: usize) -> Self {
         self.lanes = lanes;
         self
@@ -257,17 +309,7 @@ impl BreakersBuilder {
         let per_shard = self.max_keys / shards;
         Ok(Breakers {
             shards: (0..shards)
-                .map(|_| {
-                    CachePadded::new(Mutex::new(Shard {
-                        map: HashMap::with_hasher(foldhash::fast::RandomState::default()),
-                        order: Vec::new(),
-                        sweep: 0,
-                        capacity: per_shard,
-                        key_bytes: 0,
-                        reclaimed: 0,
-                        refused: 0,
-                    }))
-                })
+                .map(|_| CachePadded::new(Mutex::new(Shard::new(per_shard))))
                 .collect(),
             shift: 64 - shards.trailing_zeros(),
             hasher: foldhash::fast::RandomState::default(),
@@ -381,11 +423,12 @@ impl Breakers {
                 max: self.max_key_len,
             });
         }
-        let mut shard = self.shard(key).lock();
-        if let Some(entry) = shard.map.get(key) {
-            return Ok(Arc::clone(&entry.breaker));
+        let hash = self.hasher.hash_one(key);
+        let mut shard = self.shard(hash).lock();
+        match shard.find(hash, key) {
+            Ok(pos) => Ok(Arc::clone(&shard.slots[pos].breaker)),
+            Err(_) => self.insert(&mut shard, hash, key),
         }
-        self.insert(&mut shard, key)
     }
 
     /// `key`'s breaker, if the registry holds one.
@@ -397,8 +440,10 @@ impl Breakers {
     /// ```
     pub fn get(&self, key: impl AsRef<[u8]>) -> Option<Arc<Breaker>> {
         let key = key.as_ref();
-        let shard = self.shard(key).lock();
-        shard.map.get(key).map(|e| Arc::clone(&e.breaker))
+        let hash = self.hasher.hash_one(key);
+        let shard = self.shard(hash).lock();
+        let pos = shard.find(hash, key).ok()?;
+        Some(Arc::clone(&shard.slots[pos].breaker))
     }
 
     /// Forgets `key`'s breaker; true if there was one. Permits outstanding still record into
@@ -413,7 +458,15 @@ impl Breakers {
     /// ```
     pub fn remove(&self, key: impl AsRef<[u8]>) -> bool {
         let key = key.as_ref();
-        self.shard(key).lock().remove(key).is_some()
+        let hash = self.hasher.hash_one(key);
+        let mut shard = self.shard(hash).lock();
+        match shard.find(hash, key) {
+            Ok(pos) => {
+                shard.remove_at(pos);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// How many breakers the registry holds.
@@ -426,7 +479,7 @@ impl Breakers {
     /// assert_eq!(breakers.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map.len()).sum()
+        self.shards.iter().map(|s| s.lock().slots.len()).sum()
     }
 
     /// Whether the registry holds no breaker.
@@ -464,59 +517,55 @@ impl Breakers {
         };
         for shard in self.shards.iter() {
             let s = shard.lock();
-            stats.keys += s.map.len();
+            stats.keys += s.slots.len();
             stats.reclaimed += s.reclaimed;
             stats.refused += s.refused;
-            stats.bytes += s.key_bytes
-                + s.map.capacity() * (size_of::<(Arc<[u8]>, Entry)>() + 1)
-                + s.order.capacity() * size_of::<Arc<[u8]>>()
-                + s.map.values().map(|e| e.breaker.bytes()).sum::<usize>();
+            stats.bytes += s.bytes();
         }
         stats
     }
 
+    /// The shard for a key with `hash`: picked by the hash's high bits, while the shard's
+    /// index uses its low bits.
     #[inline]
-    fn shard(&self, key: &[u8]) -> &Mutex<Shard> {
-        let hash = self.hasher.hash_one(key);
+    fn shard(&self, hash: u64) -> &Mutex<Shard> {
         // `checked_shr` covers the single-shard case, where the shift is 64.
         &self.shards[hash.checked_shr(self.shift).unwrap_or(0) as usize]
     }
 
     #[cold]
-    fn insert(&self, shard: &mut Shard, key: &[u8]) -> Result<Arc<Breaker>, KeyedError> {
+    fn insert(&self, shard: &mut Shard, hash: u64, key: &[u8]) -> Result<Arc<Breaker>, KeyedError> {
         let now = self.clock.now();
         shard.sweep(now, self.idle_after, SWEEP_STEP);
-        if shard.map.len() >= shard.capacity && shard.sweep(now, self.idle_after, FULL_SAMPLE) == 0
+        if shard.slots.len() >= shard.capacity
+            && shard.sweep(now, self.idle_after, FULL_SAMPLE) == 0
         {
             shard.refused += 1;
             return Err(KeyedError::Full {
                 max_keys: self.max_keys,
             });
         }
-        let key: Arc<[u8]> = key.into();
-        let breaker = Arc::new(self.new_breaker(&key));
-        shard.map.insert(
-            Arc::clone(&key),
-            Entry {
-                breaker: Arc::clone(&breaker),
-                pos: shard.order.len(),
-                permitted: 0,
-                since: now,
-            },
-        );
-        shard.key_bytes += key.len();
-        shard.order.push(key);
+        // The sweep may have moved slots: look for the key's place again.
+        let Err(at) = shard.find(hash, key) else {
+            unreachable!("the key was absent and nothing under the lock inserted it")
+        };
+        let breaker = Arc::new(self.new_breaker(key));
+        let slot = Slot {
+            key: Key::new(key),
+            breaker: Arc::clone(&breaker),
+        };
+        shard.push(at, hash, slot, now);
         Ok(breaker)
     }
 
-    fn new_breaker(&self, key: &Arc<[u8]>) -> Breaker {
-        let settings = self.overrides.get(&**key).unwrap_or(&self.default).clone();
+    fn new_breaker(&self, key: &[u8]) -> Breaker {
+        let settings = self.overrides.get(key).unwrap_or(&self.default).clone();
         let listener = self.listener.as_ref().map(|listener| {
             let listener = Arc::clone(listener);
-            let key = Arc::clone(key);
+            let key: Arc<[u8]> = key.into();
             Arc::new(move |t: &Transition| listener(&key, t)) as _
         });
-        let seed = foldhash::fast::FixedState::with_seed(self.seed).hash_one(&**key);
+        let seed = foldhash::fast::FixedState::with_seed(self.seed).hash_one(key);
         Breaker::from_parts(
             settings,
             Arc::clone(&self.clock),

@@ -25,7 +25,7 @@ impl Key {
     }
 
     /// Whether this key is `other`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is(&self, other: &[u8]) -> bool {
         match self {
             Self::Inline { len, bytes } => {
@@ -54,7 +54,7 @@ impl Key {
 
 /// Equality of two slices of the same length, at most 24 bytes, in a few word compares instead
 /// of a call to `memcmp`: overlapping loads from both ends cover every byte.
-#[inline]
+#[inline(always)]
 fn short_eq(a: &[u8], b: &[u8]) -> bool {
     debug_assert!(a.len() == b.len() && a.len() <= 24);
     let n = a.len();

@@ -6,8 +6,10 @@
 //! sum from there on, so a check moves cursors past expired entries (amortised O(1)) and compares
 //! sums; nothing is scanned.
 //!
-//! A log with at most one entry needs no ring at all: `front`, `back` and `total` say everything.
-//! Most keys of a large population are like that, and cost no allocation.
+//! A log with at most one entry needs no ring at all: `front` and `total` say everything (the
+//! newest entry is the oldest). Most keys of a large population are like that, and cost no
+//! allocation. A ring keeps the newest entry's tick in its header, which an append reads anyway,
+//! so a key's whole table slot fits one cache line.
 
 use crate::clock::Tick;
 use crate::limiter::Decision;
@@ -70,7 +72,6 @@ fn leaves(t: Tick, ticks: Tick, now: Tick) -> Tick {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Log {
     front: Tick,
-    back: Tick,
     /// Cost of everything in the log; zero means empty.
     total: u32,
     /// Cost of the front entry alone, so the usual retry-after needs no walk.
@@ -81,7 +82,17 @@ pub(crate) struct Log {
 impl Log {
     /// Whether nothing in the log counts any more at `now` (all of it left the longest window).
     pub(crate) fn is_idle(&self, now: Tick, longest: Tick) -> bool {
-        self.total == 0 || !inside(self.back, longest, now)
+        self.total == 0 || !inside(self.back(), longest, now)
+    }
+
+    /// Tick of the newest entry; meaningless when the log is empty.
+    #[inline]
+    fn back(&self) -> Tick {
+        if self.ring.is_allocated() {
+            self.ring.back()
+        } else {
+            self.front
+        }
     }
 
     /// Forgets everything.
@@ -110,9 +121,9 @@ impl Log {
         let spans = w.spans;
         let mut usage = [0u32; W];
         let mut allowed = true;
-        for (i, s) in spans.iter().enumerate() {
+        for i in 0..W {
             usage[i] = self.usage(w, i, now);
-            allowed &= u64::from(usage[i]) + u64::from(cost) <= u64::from(s.limit);
+            allowed &= u64::from(usage[i]) + u64::from(cost) <= u64::from(spans[i].limit);
         }
 
         // The binding window: least remaining once this request counts; the first (longest)
@@ -120,8 +131,8 @@ impl Log {
         let counted = if allowed { cost } else { 0 };
         let mut binding = 0;
         let mut least = u32::MAX;
-        for (i, s) in spans.iter().enumerate() {
-            let remaining = s.limit - (usage[i] + counted);
+        for i in 0..W {
+            let remaining = spans[i].limit - (usage[i] + counted);
             if remaining < least {
                 (binding, least) = (i, remaining);
             }
@@ -143,7 +154,8 @@ impl Log {
             0
         } else {
             let mut wait = 0;
-            for (i, s) in spans.iter().enumerate() {
+            for i in 0..W {
+                let s = spans[i];
                 let over = u64::from(usage[i]) + u64::from(cost);
                 if over > u64::from(s.limit) {
                     // At most the usage, as the cost is within the limit: fits in a u32.
@@ -213,11 +225,13 @@ impl Log {
             return;
         }
         // The usual case on a busy key: nothing has left any window since the last check.
-        let moved = !inside(self.front, spans[0].ticks, now)
-            || spans[1..].iter().enumerate().any(|(c, span)| {
-                let cur = self.ring.cursor(c);
-                cur.sum > 0 && !inside(cur.tick, span.ticks, now)
-            });
+        // (Index loops over `W`: they vanish for a single window, where iterator adapters over
+        // an empty slice stay behind as calls.)
+        let mut moved = !inside(self.front, spans[0].ticks, now);
+        for c in 0..W - 1 {
+            let cur = self.ring.cursor(c);
+            moved |= cur.sum > 0 && !inside(cur.tick, spans[c + 1].ticks, now);
+        }
         if moved {
             self.expire_ring(w, now);
         }
@@ -264,10 +278,11 @@ impl Log {
     fn record<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick, cost: u32) {
         let cursors = W - 1;
         if self.total == 0 {
-            (self.front, self.back, self.total, self.front_count) = (now, now, cost, cost);
+            (self.front, self.total, self.front_count) = (now, cost, cost);
             return;
         }
-        if now == self.back {
+        let back = self.back();
+        if now == back {
             // Same tick: the newest entry grows. It is inside every window, so every sum grows.
             if self.ring.is_allocated() {
                 if !self.ring.last_has_room(cursors, cost) {
@@ -280,13 +295,13 @@ impl Log {
                     self.ring.set_cursor(c, cur);
                 }
             }
-            if self.front == self.back {
+            if self.front == back {
                 self.front_count += cost;
             }
             self.total += cost;
             return;
         }
-        let delta = now - self.back;
+        let delta = now - back;
         if !self.ring.is_allocated() {
             self.spill(w, now, cost);
         } else {
@@ -303,13 +318,13 @@ impl Log {
             }
         }
         self.total += cost;
-        self.back = now;
+        self.ring.set_back(now);
     }
 
     /// Moves a one-entry log into a ring, with a second entry of `cost` at `now`.
     fn spill<const W: usize>(&mut self, w: Windows<'_, W>, now: Tick, cost: u32) {
         let cursors = W - 1;
-        let delta = now - self.back;
+        let delta = now - self.front;
         let need = words_for(0, self.total) + words_for(delta, cost);
         let mut ring = Ring::with_capacity(cursors, need.max(4).min(w.max_words).max(need));
         let first = ring.push_entry(cursors, 0, self.total);

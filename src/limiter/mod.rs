@@ -25,7 +25,7 @@
 
 mod decision;
 mod error;
-mod key;
+pub(crate) mod key;
 mod log;
 mod ring;
 mod table;

@@ -10,8 +10,8 @@
 //! 11hh…h  HIGH   precedes a TICK whose delta needs more than 31 bits: adds h << 31 to it
 //! ```
 //!
-//! The buffer also carries a small header: where the live words start, how many there are, and
-//! one cursor per window except the longest (whose cursor is the front of the log itself). The
+//! The buffer also carries a small header: where the live words start, how many there are, the
+//! newest entry's tick, and one cursor per window except the longest (whose cursor is the front of the log itself). The
 //! whole state of a busy key is therefore one allocation.
 
 use crate::clock::Tick;
@@ -22,8 +22,9 @@ const HIGH: u32 = 0b11 << 30;
 const DELTA_MASK: u32 = (1 << 31) - 1;
 const PAYLOAD: u32 = (1 << 30) - 1;
 
-/// Header words: start of the live words, number of live words.
-const HEADER: usize = 2;
+/// Header words: start of the live words, number of live words, the newest entry's tick (two
+/// words).
+const HEADER: usize = 4;
 /// Words per cursor: position, tick (two words), sum.
 const CURSOR: usize = 4;
 
@@ -122,6 +123,18 @@ impl Ring {
         self.buf[self.data(cursors) + index]
     }
 
+    /// Tick of the newest entry, as last set.
+    #[inline]
+    pub(crate) fn back(&self) -> Tick {
+        Tick::from(self.buf[2]) | Tick::from(self.buf[3]) << 32
+    }
+
+    #[inline]
+    pub(crate) fn set_back(&mut self, back: Tick) {
+        self.buf[2] = back as u32;
+        self.buf[3] = (back >> 32) as u32;
+    }
+
     /// Cursor `i` (0-based over the windows after the longest).
     #[inline]
     pub(crate) fn cursor(&self, i: usize) -> Cursor {
@@ -191,8 +204,16 @@ impl Ring {
 
     /// Appends an entry of `count` at `delta` ticks after the previous one; returns where it
     /// starts. The caller has made room with [`reserve`](Self::reserve).
+    #[inline]
     pub(crate) fn push_entry(&mut self, cursors: usize, delta: Tick, count: u32) -> usize {
         let at = self.end(cursors);
+        if count == 1 && delta <= Tick::from(DELTA_MASK) {
+            // The usual entry: one TICK word.
+            let d = self.data(cursors);
+            self.buf[d + at] = delta as u32;
+            self.buf[1] += 1;
+            return at;
+        }
         if delta > Tick::from(DELTA_MASK) {
             self.push_word(cursors, HIGH | (delta >> 31) as u32);
         }
@@ -242,20 +263,30 @@ impl Ring {
 
     /// Makes room for `more` words, growing to at most `bound` words (the most the log can ever
     /// need) and at least doubling, so appends stay amortised O(1).
+    #[inline]
     pub(crate) fn reserve(&mut self, cursors: usize, more: usize, bound: usize) {
+        if self.len() + more > self.capacity(cursors) {
+            self.grow(cursors, more, bound);
+        }
+    }
+
+    /// [`reserve`](Self::reserve) once the ring is full: moves the words to a larger buffer.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, cursors: usize, more: usize, bound: usize) {
         let cap = self.capacity(cursors);
         let need = self.len() + more;
-        if need <= cap {
-            return;
-        }
         let new_cap = (cap * 2).max(4).min(bound).max(need);
         let mut grown = Self::with_capacity(cursors, new_cap);
         let (start, len) = (self.start(), self.len());
         let d = self.data(cursors);
-        for i in 0..len {
-            grown.buf[d + i] = self.buf[d + self.wrap(cursors, start + i)];
-        }
+        // The live words in order: from the start to the end of the buffer, then the wrapped
+        // part from the beginning of the data.
+        let head = len.min(cap - start);
+        grown.buf[d..d + head].copy_from_slice(&self.buf[d + start..d + start + head]);
+        grown.buf[d + head..d + len].copy_from_slice(&self.buf[d..d + len - head]);
         grown.buf[1] = len as u32;
+        grown.set_back(self.back());
         // Cursors keep their offset from the start.
         for c in 0..cursors {
             let mut cur = self.cursor(c);

@@ -42,7 +42,9 @@ const SWEEP_STEP: usize = 2;
 /// a fixed amount of work instead of a scan of the shard.
 pub(crate) const EVICTION_SAMPLE: usize = 16;
 
-/// A key and its state.
+/// A key and its state: one cache line, so a check of a key that does not append touches the
+/// index cell, this line and nothing else.
+#[repr(align(64))]
 pub(crate) struct Slot {
     key: Key,
     /// The latest time this key was checked, for least-recently-seen eviction.
@@ -352,5 +354,15 @@ impl Table {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_is_one_cache_line() {
+        assert_eq!(size_of::<Slot>(), 64);
     }
 }
