@@ -397,6 +397,7 @@ main() {
     auth_header="Authorization: Bearer $(mint_token)"
 
     say "all processes share this machine's $(nproc) cores; nothing is pinned"
+    say "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work skews the figures)"
     start_upstream
     local row results=()
     for row in "${rows[@]}"; do
@@ -405,6 +406,7 @@ main() {
     done
     say ""
     python3 "$here/report.py" table "$target_dir/compare.json" "${results[@]}"
+    say "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     say "wrk's full output per row: $logs_dir/"
 }
 

@@ -79,39 +79,32 @@ async fn run_finishes_in_flight_requests_on_sigterm_and_sigint() {
             http::Response::new(Body::from("finished"))
         })
         .await;
-        // A free port for the gateway.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let config = TempConfig::new(&format!(
             "_format_version: \"3.0\"\nservices:\n  - name: slow\n    url: http://127.0.0.1:{}\n    routes: [{{name: slow, paths: [/slow]}}]\n",
             slow.port()
         ));
+        // Port 0: the gateway picks a free port and says which once it is listening, so no
+        // other process can take the port between choosing it and binding it.
         let mut child = Command::new(BIN)
-            .args(["run", config.0.to_str().unwrap(), "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
+            .args(["run", config.0.to_str().unwrap(), "--listen", "127.0.0.1:0"])
             .args(["--workers", "2"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let url = format!("http://127.0.0.1:{port}/slow");
-        // Wait until it answers.
-        let mut up = false;
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                up = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert!(up, "the gateway did not start");
+        let log = child.stdout.take().unwrap();
+        let addr = tokio::time::timeout(
+            support::DEADLINE,
+            tokio::task::spawn_blocking(move || listening_addr(log)),
+        )
+        .await;
+        let Ok(Ok(Some(addr))) = addr else {
+            let _ = child.kill();
+            panic!("the gateway did not log `gateway listening` with its address: {addr:?}");
+        };
+        let url = format!("http://{addr}/slow");
         let in_flight = tokio::spawn(async move { support::get(&url, &[]).await });
         tokio::time::sleep(Duration::from_millis(200)).await;
         let killed = Command::new("kill")
@@ -137,4 +130,22 @@ async fn run_finishes_in_flight_requests_on_sigterm_and_sigint() {
         let status = status.unwrap_or_else(|| panic!("still running 5 s after SIG{signal}"));
         assert!(status.success(), "SIG{signal}: {status:?}");
     }
+}
+
+/// Reads the gateway's log until its `gateway listening` line and returns the `listen=` address;
+/// keeps draining the log afterwards so the gateway never blocks on a full pipe.
+#[cfg(unix)]
+fn listening_addr(log: std::process::ChildStdout) -> Option<std::net::SocketAddr> {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(log).lines();
+    let addr = lines.by_ref().map_while(Result::ok).find_map(|line| {
+        if !line.contains("gateway listening") {
+            return None;
+        }
+        line.split_whitespace()
+            .find_map(|field| field.strip_prefix("listen="))
+            .and_then(|addr| addr.parse().ok())
+    });
+    std::thread::spawn(move || lines.for_each(drop));
+    addr
 }

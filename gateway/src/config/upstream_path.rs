@@ -3,7 +3,7 @@
 /// The upstream request path for `request_path`, which a route matched with `matched`.
 ///
 /// - `service_path`: the service's path, or `/` if it has none
-///   ([`Service::base_path`](crate::config::Service::base_path)).
+///   ([`Service::base_path`](crate::config::Service::base_path)); an empty one is taken as `/`.
 /// - `matched`: what the route path matched at the start of `request_path`: the whole
 ///   prefix, or a `~` regex's match ([`RoutePath::matches`](crate::config::RoutePath::matches)).
 /// - `strip_path`: the route's `strip_path`.
@@ -32,7 +32,11 @@ pub fn upstream_path(
     strip_path: bool,
     request_path: &str,
 ) -> String {
-    let base = service_path;
+    let base = if service_path.is_empty() {
+        "/"
+    } else {
+        service_path
+    };
     let base_has_slash = base.ends_with('/');
     if !strip_path {
         return match (base_has_slash, request_path) {
@@ -86,6 +90,13 @@ mod tests {
             "/svc/x"
         );
         assert_eq!(upstream_path("/svc", "/route", true, "/route./x"), "/svc/x");
+    }
+
+    #[test]
+    fn an_empty_service_path_is_the_root() {
+        assert_eq!(upstream_path("", "/route", true, "/route/x"), "/x");
+        assert_eq!(upstream_path("", "/route", true, "/route"), "/");
+        assert_eq!(upstream_path("", "/route", false, "/route"), "/route");
     }
 
     #[test]

@@ -47,6 +47,7 @@ use thread_local::ThreadLocal;
 pub use timeout::{ReadTimedOut, Timeouts};
 
 use crate::body::{Body, BoxError};
+use crate::config::upstream_path;
 use crate::jwt::Identity;
 use crate::peer::{PeerAddr, TrustedProxies};
 use crate::reply;
@@ -222,8 +223,8 @@ impl Proxy {
                 (normalized.as_str(), 0)
             }
         };
-        let rest = full.get(matched_len..).unwrap_or("");
-        let mut target = path::upstream_path(&self.upstream.path, full, rest, self.strip_path);
+        let matched = full.get(..matched_len).unwrap_or("");
+        let mut target = upstream_path(&self.upstream.path, matched, self.strip_path, full);
         if let Some(query) = request.uri().query() {
             target.push('?');
             target.push_str(query);

@@ -1,4 +1,5 @@
-//! Request paths: normalising what clients send, and Kong's rule for the upstream path.
+//! Request paths: normalising what clients send. The upstream path is computed by
+//! [`config::upstream_path`](crate::config::upstream_path).
 
 /// Normalises a request path before routing, so that one resource has one spelling: percent-
 /// encoded unreserved characters are decoded (`%7Eadmin` is `~admin`) and dot segments are
@@ -91,103 +92,9 @@ fn remove_dot_segments(path: &str) -> String {
     out
 }
 
-/// The path Kong sends upstream, from the service's `path` (`base`, `/` when unset), the
-/// normalised request path, and whether the route strips the matched part.
-///
-/// `rest` is what follows the part of the request path the route matched; it matters only when
-/// `strip_path` is set. The table below is Kong's (3.x, `path_handling: v0`):
-///
-/// | service path | route path | strip_path | request | upstream |
-/// |---|---|---|---|---|
-/// | `/` | `/route` | true | `/route` | `/` |
-/// | `/service` | `/route` | true | `/route/` | `/service/` |
-/// | `/service` | `/route` | true | `/routereq` | `/service/req` |
-/// | `/service` | `/route` | false | `/route` | `/service/route` |
-/// | `/service/` | `/route` | true | `/route` | `/service` |
-///
-/// ```
-/// use sluicegate_gateway::proxy::path::upstream_path;
-/// assert_eq!(upstream_path("/service", "/routereq", "req", true), "/service/req");
-/// assert_eq!(upstream_path("/service", "/route", "", false), "/service/route");
-/// assert_eq!(upstream_path("/service/", "/route", "", true), "/service");
-/// ```
-pub fn upstream_path(base: &str, request: &str, rest: &str, strip_path: bool) -> String {
-    let base = if base.is_empty() { "/" } else { base };
-    let mut out = String::with_capacity(base.len() + request.len());
-    if !strip_path {
-        if base.ends_with('/') {
-            // The request path starts with '/': join without doubling it.
-            out.push_str(base);
-            out.push_str(&request[1.min(request.len())..]);
-        } else if request == "/" {
-            out.push_str(base);
-        } else {
-            out.push_str(base);
-            out.push_str(request);
-        }
-        return out;
-    }
-    if let Some(trimmed) = base.strip_suffix('/') {
-        if rest.is_empty() {
-            if base == "/" {
-                out.push('/');
-            } else if request.ends_with('/') {
-                out.push_str(base);
-            } else {
-                out.push_str(trimmed);
-            }
-        } else if rest.starts_with('/') {
-            out.push_str(trimmed);
-            out.push_str(rest);
-        } else {
-            out.push_str(base);
-            out.push_str(rest);
-        }
-    } else if rest.is_empty() {
-        out.push_str(base);
-        if request.len() > 1 && request.ends_with('/') {
-            out.push('/');
-        }
-    } else {
-        out.push_str(base);
-        if !rest.starts_with('/') {
-            out.push('/');
-        }
-        out.push_str(rest);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kong_strip_path_table() {
-        // (service path, request, rest after the route's match, strip_path, upstream)
-        let table = [
-            ("/", "/route", "", true, "/"),
-            ("/service", "/route/", "/", true, "/service/"),
-            ("/service", "/routereq", "req", true, "/service/req"),
-            ("/service", "/route", "", false, "/service/route"),
-            ("/service/", "/route", "", true, "/service"),
-            ("/service/", "/route/", "", true, "/service/"),
-            ("/service/", "/route/x", "/x", true, "/service/x"),
-            ("/service/", "/routex", "x", true, "/service/x"),
-            ("/service/", "/route", "", false, "/service/route"),
-            ("/service", "/", "", false, "/service"),
-            ("/", "/route/x", "/x", true, "/x"),
-            ("/", "/route", "", false, "/route"),
-            ("", "/route/x", "/x", true, "/x"),
-        ];
-        for (base, request, rest, strip, expected) in table {
-            assert_eq!(
-                upstream_path(base, request, rest, strip),
-                expected,
-                "{base} {request} {rest} {strip}"
-            );
-        }
-    }
 
     #[test]
     fn normalisation() {

@@ -261,6 +261,8 @@ impl Workers {
 /// another core. All workers share the one gateway: its limits, breakers and token caches.
 ///
 /// With port 0, the workers share the port the first one was given.
+///
+/// Every worker's socket is listening when this returns: a client may connect at once.
 pub fn spawn_workers(
     addr: SocketAddr,
     gateway: Arc<Gateway>,
@@ -274,24 +276,32 @@ pub fn spawn_workers(
     for _ in 1..workers {
         sockets.push(reuse_port_socket(local)?);
     }
+    // Every socket listens before this function returns, so a caller that connects as soon as
+    // it has the address is never refused by a worker still starting. Each listener is
+    // registered with the runtime of the thread that will serve it.
+    let mut ready = Vec::with_capacity(workers);
+    for socket in sockets {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _entered = runtime.enter();
+            socket.listen(LISTEN_BACKLOG)?
+        };
+        ready.push((runtime, listener));
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut threads = Vec::with_capacity(workers);
-    for (index, socket) in sockets.into_iter().enumerate() {
+    for (index, (runtime, listener)) in ready.into_iter().enumerate() {
         let gateway = gateway.clone();
         let mut stopped = stopped.clone();
         let thread = std::thread::Builder::new()
             .name(format!("gateway-{index}"))
             .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                runtime.block_on(async move {
-                    let listener = socket.listen(1024)?;
-                    let shutdown = async move {
-                        let _ = stopped.wait_for(|stop| *stop).await;
-                    };
-                    serve_with_grace(listener, gateway, shutdown, grace).await
-                })
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                };
+                runtime.block_on(serve_with_grace(listener, gateway, shutdown, grace))
             })?;
         threads.push(thread);
     }
@@ -301,6 +311,9 @@ pub fn spawn_workers(
         threads,
     })
 }
+
+/// The queue of accepted-but-not-yet-taken connections each worker's socket keeps.
+const LISTEN_BACKLOG: u32 = 1024;
 
 fn reuse_port_socket(addr: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
     let socket = if addr.is_ipv4() {
