@@ -167,6 +167,8 @@ fn token(key: &Path, issuer: &str, subject: &str, scopes: &str, ttl: u64) -> Exi
 
 fn serve_config(path: &Path, args: ServeArgs, demo: bool) -> ExitCode {
     tracing_subscriber::fmt()
+        // Colours only for a person at a terminal, not in a log file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
