@@ -98,6 +98,12 @@ impl Period {
     }
 }
 
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Whole seconds, rounded up: a client told to wait this long is never early.
 ///
 /// ```

@@ -25,7 +25,7 @@ use crate::breaker::CircuitBreakerLayer;
 use crate::config::{self, Config, Plugin, Route, RoutePath, Scheme, Service};
 use crate::correlation::CorrelationLayer;
 use crate::jwt::JwtAuthLayer;
-use crate::limit::{self, LimitBy, Period, RateLimitLayer, RateLimitSettings};
+use crate::limit::{self, LimitBy, RateLimitLayer, RateLimitSettings};
 use crate::metrics::{Metrics, MetricsLayer};
 use crate::peer::TrustedProxies;
 use crate::proxy::route::{HostPattern, PathPattern, RouteRule};
@@ -194,12 +194,7 @@ fn scope(service: &Service, route: &Route, entry: *const ()) -> String {
 }
 
 fn limit_settings(plugin: &config::RateLimitingPlugin) -> RateLimitSettings {
-    let limits = plugin
-        .limits()
-        .into_iter()
-        .map(|(p, n)| (period(p), n))
-        .collect();
-    let mut settings = RateLimitSettings::new(limits);
+    let mut settings = RateLimitSettings::new(plugin.limits());
     settings.headers = limit::HeaderFamilies {
         per_period: plugin.headers.contains(&config::RateLimitHeaders::Kong),
         draft: plugin.headers.contains(&config::RateLimitHeaders::Draft),
@@ -210,17 +205,6 @@ fn limit_settings(plugin: &config::RateLimitingPlugin) -> RateLimitSettings {
     settings.error_message.clone_from(&plugin.error_message);
     settings.fault_tolerant = plugin.fault_tolerant;
     settings
-}
-
-fn period(p: config::Period) -> Period {
-    match p {
-        config::Period::Second => Period::Second,
-        config::Period::Minute => Period::Minute,
-        config::Period::Hour => Period::Hour,
-        config::Period::Day => Period::Day,
-        config::Period::Month => Period::Month,
-        config::Period::Year => Period::Year,
-    }
 }
 
 fn limit_by(by: &config::LimitBy) -> LimitBy {

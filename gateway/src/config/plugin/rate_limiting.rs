@@ -1,6 +1,5 @@
 //! The `rate-limiting` plugin's configuration.
 
-use std::fmt;
 use std::time::Duration;
 
 use http::{HeaderName, StatusCode};
@@ -11,89 +10,8 @@ use crate::config::decode::{At, Fields, Result};
 use crate::config::names::check_uri_path;
 use crate::config::plugin::jwt::header_name;
 
-/// A period a limit counts over.
-///
-/// Sluicegate counts over exact sliding windows of these fixed lengths: "at most 100 in any
-/// 60 s", whenever they start. Kong counts over calendar windows instead (the minute from
-/// :00 to :59, the calendar month), so a client may send 100 at :59 and 100 more at :00;
-/// a sliding window never admits more than the limit in any span of the period. Kong's
-/// month and year last 30 and 365 days here, the lengths Kong gives their counters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Period {
-    /// One second.
-    Second,
-    /// 60 seconds.
-    Minute,
-    /// 3,600 seconds.
-    Hour,
-    /// 86,400 seconds.
-    Day,
-    /// 30 days.
-    Month,
-    /// 365 days.
-    Year,
-}
-
-impl Period {
-    /// Every period, shortest first.
-    pub const ALL: [Period; 6] = [
-        Period::Second,
-        Period::Minute,
-        Period::Hour,
-        Period::Day,
-        Period::Month,
-        Period::Year,
-    ];
-
-    /// How long the period is.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use sluicegate_gateway::config::Period;
-    /// assert_eq!(Period::Minute.duration(), Duration::from_secs(60));
-    /// assert_eq!(Period::Month.duration(), Duration::from_secs(30 * 86_400));
-    /// ```
-    pub fn duration(self) -> Duration {
-        Duration::from_secs(match self {
-            Period::Second => 1,
-            Period::Minute => 60,
-            Period::Hour => 3_600,
-            Period::Day => 86_400,
-            Period::Month => 30 * 86_400,
-            Period::Year => 365 * 86_400,
-        })
-    }
-
-    /// The configuration key: `minute`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Period::Second => "second",
-            Period::Minute => "minute",
-            Period::Hour => "hour",
-            Period::Day => "day",
-            Period::Month => "month",
-            Period::Year => "year",
-        }
-    }
-
-    /// The suffix of Kong's per-period headers: `Minute` in `X-RateLimit-Limit-Minute`.
-    pub fn header_suffix(self) -> &'static str {
-        match self {
-            Period::Second => "Second",
-            Period::Minute => "Minute",
-            Period::Hour => "Hour",
-            Period::Day => "Day",
-            Period::Month => "Month",
-            Period::Year => "Year",
-        }
-    }
-}
-
-impl fmt::Display for Period {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.key())
-    }
-}
+// The periods are the rate-limit layer's own: configuration and runtime share one type.
+pub use crate::limit::Period;
 
 /// Whose requests a limit counts together.
 ///
@@ -254,7 +172,7 @@ impl RateLimitingPlugin {
         let mut f = at.fields()?;
         let mut limits: Vec<(Period, u64, At<'_>)> = Vec::new();
         for period in Period::ALL {
-            if let Some(limit_at) = f.get(period.key()) {
+            if let Some(limit_at) = f.get(period.name()) {
                 limits.push((period, limit_at.integer(1..=MAX_LIMIT)?, limit_at));
             }
         }
