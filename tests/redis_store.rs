@@ -112,6 +112,8 @@ fn op(max_cost: u64) -> impl Strategy<Value = Op> {
 struct Scenario {
     windows: Vec<(u64, Tick)>,
     start: Tick,
+    /// Entries per chunk: small ones so that logs of a few entries move to the hash.
+    chunk: usize,
     ops: Vec<Op>,
 }
 
@@ -128,11 +130,13 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         .prop_shuffle();
     // Around now in Unix microseconds, and far from it.
     let start = prop_oneof![Just(1_765_000_000_000_000u64), Just(1u64 << 40)];
-    (windows, start).prop_flat_map(|(windows, start)| {
+    let chunk = prop_oneof![Just(1usize), Just(2), Just(3), Just(5), Just(64)];
+    (windows, start, chunk).prop_flat_map(|(windows, start, chunk)| {
         let max_cost = windows.iter().map(|&(l, _)| l).min().unwrap();
         proptest::collection::vec(op(max_cost), 1..120).prop_map(move |ops| Scenario {
             windows: windows.clone(),
             start,
+            chunk,
             ops,
         })
     })
@@ -169,6 +173,7 @@ fn run(rt: &Runtime, url: &str, s: &Scenario) -> Result<(), TestCaseError> {
     let remote = RedisLimiter::builder()
         .windows(windows.iter().copied())
         .prefix(fresh_prefix())
+        .chunk_entries(s.chunk)
         // Times here run on their own, not on the server's clock.
         .key_ttl(
             Duration::from_secs(3_600).max(windows.iter().map(|w| w.duration()).max().unwrap()),
@@ -338,7 +343,7 @@ fn the_servers_clock_decides_and_a_key_lives_as_long_as_its_longest_window() {
             .trim()
             .parse()
             .unwrap();
-        assert!((59_000..=60_000).contains(&ttl), "PTTL {ttl}");
+        assert!((59_000..=60_001).contains(&ttl), "PTTL {ttl}");
         // A rejection writes nothing, so it does not extend the key's life either.
         tokio::time::sleep(Duration::from_millis(1_100)).await;
         assert!(limiter.check("k").await.unwrap().allowed());
@@ -452,37 +457,70 @@ fn every_key_of_a_client_lives_in_one_cluster_slot() {
     for client in ["alice", "203.0.113.7", "consumer:9f1c"] {
         let tagged = slot(format!("{{{client}}}").as_bytes());
         for limiter in &limiters {
-            assert_eq!(slot(&limiter.redis_key(client)), tagged, "{client}");
+            let state = limiter.redis_key(client);
+            assert_eq!(slot(&state), tagged, "{client}");
+            assert_eq!(
+                slot(&[state, b":log".to_vec()].concat()),
+                tagged,
+                "{client}"
+            );
         }
     }
     assert_ne!(slot(b"{alice}"), slot(b"{bob}"));
 }
 
 #[test]
-fn a_clients_hash_holds_only_what_its_windows_still_count() {
+fn a_client_keeps_only_what_its_windows_still_count() {
     let Some(server) = RedisServer::start() else {
         return;
     };
     let rt = runtime();
+    let number = |reply: String| -> usize { reply[1..].trim().parse().unwrap() };
     rt.block_on(async {
         let limiter = RedisLimiter::builder()
-            .window(Window::new(10, Duration::from_millis(10)))
-            .window(Window::new(1_000, Duration::from_secs(1)))
+            .window(Window::new(100, Duration::from_millis(10)))
+            .window(Window::new(5_000, Duration::from_secs(1)))
             .prefix(fresh_prefix())
             .build(connect(&server.url()).await)
             .unwrap();
-        let name = String::from_utf8(limiter.redis_key("k")).unwrap();
+        let state = String::from_utf8(limiter.redis_key("k")).unwrap();
+        let log = format!("{state}:log");
         let mut t = 1_765_000_000_000_000;
-        for _ in 0..5_000 {
-            limiter.check_each_at("k", 1, t).await.unwrap();
-            t += 3_000; // one request per 3 ms: ~333 inside the one-second window
+        for _ in 0..6_000 {
+            assert!(limiter.check_each_at("k", 1, t).await.unwrap().0.allowed());
+            t += 500; // one request per 0.5 ms: 2,000 inside the one-second window
         }
-        let fields: usize = server.command(&["HLEN", &name])[1..]
-            .trim()
-            .parse()
+        // 2,000 live entries of 16 bytes: up to 64 in the state, the rest in chunks of 64 in the
+        // hash, and at most one chunk that has left but shares its first entries' chunk.
+        let chunks = number(server.command(&["HLEN", &log]));
+        assert!((30..=32).contains(&chunks), "HLEN {chunks}");
+        let head = 8 * (4 + 3 * 2);
+        assert!(number(server.command(&["STRLEN", &state])) <= head + 64 * 16);
+        // After a pause every entry has left every window: the hash goes, and the state holds
+        // the one new entry.
+        t += 2_000_000;
+        assert!(limiter.check_each_at("k", 1, t).await.unwrap().0.allowed());
+        assert_eq!(number(server.command(&["EXISTS", &log])), 0);
+        assert_eq!(number(server.command(&["STRLEN", &state])), head + 16);
+
+        // One entry per chunk, 3,000 of them: when 90% leave at once they go in a few commands.
+        let limiter = RedisLimiter::builder()
+            .window(Window::new(5_000, Duration::from_secs(1)))
+            .prefix(fresh_prefix())
+            .chunk_entries(1)
+            .build(connect(&server.url()).await)
             .unwrap();
-        // Entries of the last second, plus `n`, `t` and three fields per window.
-        assert!((333..=334 + 8).contains(&fields), "HLEN {fields}");
+        let log = format!("{}:log", String::from_utf8(limiter.redis_key("k")).unwrap());
+        for _ in 0..3_000 {
+            assert!(limiter.check_each_at("k", 1, t).await.unwrap().0.allowed());
+            t += 300;
+        }
+        assert_eq!(number(server.command(&["HLEN", &log])), 3_000);
+        // 0.9 s later the first 2,667 have left.
+        t += 900_000;
+        let (d, _) = limiter.check_each_at("k", 1, t).await.unwrap();
+        assert_eq!(d.remaining(), 5_000 - 334);
+        assert_eq!(number(server.command(&["HLEN", &log])), 334);
     });
 }
 
@@ -601,5 +639,61 @@ fn recording_past_the_limit_leaves_nothing_until_it_drains() {
         assert!(!no.allowed());
         // Both records must leave before one more unit fits: 4 + 3 - 5 + 1 = 3 units to free.
         assert!(no.retry_after() > Duration::from_secs(59));
+    });
+}
+
+#[test]
+fn older_entries_outlive_their_chunk_until_every_cursor_has_passed_them() {
+    // Cursors move only when a check runs. Here two entries move to the hash at once, the
+    // client is quiet until they have left the window, and its next check must still read them
+    // to move past them: the hash has to outlive its last write by more than one window.
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let rt = runtime();
+    rt.block_on(async {
+        let limiter = RedisLimiter::builder()
+            .window(Window::per_second(3))
+            .prefix(fresh_prefix())
+            .chunk_entries(2)
+            .build(connect(&server.url()).await)
+            .unwrap();
+        limiter.check("k").await.unwrap();
+        limiter.check("k").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(limiter.check("k").await.unwrap().remaining(), 0);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        // The first two have left; the third is still inside. A client started afresh would
+        // say 2.
+        let d = limiter.check("k").await.unwrap();
+        assert!(d.allowed());
+        assert_eq!(d.remaining(), 1);
+    });
+}
+
+#[test]
+fn a_client_whose_older_entries_were_evicted_starts_afresh() {
+    // Under `maxmemory`, Redis may evict a client's hash and keep its state. The log is then
+    // damaged: the client starts again from nothing instead of failing every check.
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let rt = runtime();
+    rt.block_on(async {
+        let limiter = RedisLimiter::builder()
+            .window(Window::per_minute(5))
+            .prefix(fresh_prefix())
+            .chunk_entries(2)
+            .build(connect(&server.url()).await)
+            .unwrap();
+        for _ in 0..5 {
+            assert!(limiter.check("k").await.unwrap().allowed());
+        }
+        assert!(!limiter.check("k").await.unwrap().allowed());
+        let log = format!("{}:log", String::from_utf8(limiter.redis_key("k")).unwrap());
+        assert!(server.command(&["DEL", &log]).starts_with(":1"));
+        let d = limiter.check("k").await.unwrap();
+        assert!(d.allowed());
+        assert_eq!(d.remaining(), 4);
     });
 }

@@ -50,6 +50,8 @@ pub enum ConfigError {
     /// A store's key time-to-live shorter than its longest window, which would forget requests
     /// still inside it.
     KeyTtlTooShort { ttl: Duration, longest: Duration },
+    /// A store's chunk of log entries of size zero or above the maximum.
+    BadChunkEntries { entries: usize, max: usize },
 }
 
 impl fmt::Display for ConfigError {
@@ -101,6 +103,9 @@ impl fmt::Display for ConfigError {
                 f,
                 "key time-to-live {ttl:?} is shorter than the longest window, {longest:?}"
             ),
+            Self::BadChunkEntries { entries, max } => {
+                write!(f, "entries per chunk {entries} must be between 1 and {max}")
+            }
         }
     }
 }

@@ -1,182 +1,235 @@
 -- One decision of Sluicegate's sliding-window-log limiter, run atomically by Redis.
 --
--- KEYS[1]   the client's hash (below)
+-- KEYS[1]   the client's state: a string (below)
+-- KEYS[2]   the client's older entries: a hash of chunks (below)
 -- ARGV[1]   0 peek, 1 check (record if admitted), 2 record (whatever the limits say)
 -- ARGV[2]   cost
 -- ARGV[3]   now, in microseconds since the Unix epoch; "" for the server's clock
--- ARGV[4]   time to live of the hash after a write, in milliseconds
--- ARGV[5..] limit and length (microseconds) of every window, in the caller's order
+-- ARGV[4]   time to live after a write, in milliseconds
+-- ARGV[5]   struct format of the state's head: ">" and 4 + 3 * windows "d"
+-- ARGV[6]   entries per chunk
+-- ARGV[7..] limit and length (microseconds) of every window, in the caller's order
 --
--- The hash is the client's log plus one cursor per window, so a check reads the few entries
--- that leave a window since the last check, never the whole log:
---   n       number the next entry gets (entries are numbered 0, 1, ... as they are appended)
---   t       time of the newest entry; no decision is made earlier than that
---   c<i>    number of the oldest entry still inside window i (n when the window is empty)
---   s<i>    sum of the costs of entries c<i> .. n-1
---   x<i>    time of entry c<i>; absent when the window is empty
---   <k>     entry k: "<time>" when it cost 1, "<time> <cost>" otherwise
--- Entries that have left every window are deleted as the cursors pass them.
+-- The client's log is numbered 0, 1, ... in arrival order. An entry is its time and its cost,
+-- two big-endian doubles (exact for integers below 2^53), so nothing is formatted or parsed as
+-- text. Chunk j is the span of numbers j*size .. j*size+size-1.
 --
--- Every number written is formatted with %d: Redis turns a Lua number argument into text with
--- 17 significant digits or an exponent, which is not how a time should round-trip.
+-- The state string is a head of numbers, then the entries f .. n-1 of the chunk being filled:
+--   n           the number the next entry gets
+--   t           the time of the newest entry (-1 if none); no decision is made earlier
+--   f           the first entry the state holds (those before it in its chunk have left)
+--   d           until when the hash is known to live (0: unknown)
+--   c, u, x     per window: the number of its oldest entry (n when empty), the sum of the costs
+--               of entries c .. n-1, and the time of entry c (-1 when empty)
+-- When the chunk being filled is complete, its entries move to field j of the hash, after the
+-- number of the first of them. Each window keeps a cursor and a running sum, so a check reads
+-- only the entries that left a window since the last check: nothing beyond the state while
+-- they are in it, one chunk otherwise. Entries that left every window are dropped from the
+-- state when it is written, and a chunk is deleted once every cursor has passed it. The state's
+-- time to live is reset by every write, so it expires when all it holds has left every window;
+-- the hash lives at least as long (see d).
 --
 -- Returns {fits (0/1), retry_after, now, used_1, oldest_1, used_2, oldest_2, ...}: whether the
 -- request fitted every window, when it would (0 if it did), the time used, and per window its
 -- usage (counting the request when it was recorded, or for a peek that fits) and the time of
 -- its oldest entry (-1 when empty).
 
-local key = KEYS[1]
+local encode, decode = struct.pack, struct.unpack
+local ENTRY = 16
+
+local state_key, log_key = KEYS[1], KEYS[2]
 local mode = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
-local count = (#ARGV - 4) / 2
-
-local names = {'n', 't'}
-for i = 1, count do
-  names[#names + 1] = 'c' .. i
-  names[#names + 1] = 's' .. i
-  names[#names + 1] = 'x' .. i
-end
-local state = redis.call('HMGET', key, unpack(names))
-local n = tonumber(state[1]) or 0
-local newest = tonumber(state[2])
+local ttl = ARGV[4]
+local ttl_us = ttl * 1000
+local shape = ARGV[5]
+local size = tonumber(ARGV[6])
+local count = (#ARGV - 6) / 2
+local head_len = 8 * (4 + 3 * count)
 
 local now
 if ARGV[3] == '' then
   local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  now = time[1] * 1000000 + time[2]
 else
   now = tonumber(ARGV[3])
 end
-if newest and now < newest then
-  now = newest
-end
 
-local times, costs = {}, {}
-local function read(k)
-  if times[k] then
-    return
-  end
-  local value = redis.call('HGET', key, string.format('%d', k))
-  if not value then
-    error({err = 'sluicegate: entry ' .. k .. ' of ' .. key .. ' is missing'})
-  end
-  local space = string.find(value, ' ', 1, true)
-  if space then
-    times[k] = tonumber(string.sub(value, 1, space - 1))
-    costs[k] = tonumber(string.sub(value, space + 1))
+-- A chunk that is gone though the state still counts it (evicted under Redis's maxmemory, or
+-- expired by a clock stepped forward): the client's log is damaged, and is started afresh.
+local MISSING = 'sluicegate: a chunk of the log is missing'
+
+local function decide()
+  local state = redis.call('GET', state_key)
+  local head
+  if state then
+    head = {decode(shape, state)}
   else
-    times[k] = tonumber(value)
-    costs[k] = 1
-  end
-end
-
--- Move every window's cursor past the entries that have left it.
-local windows = {}
-local fits = true
-local first = n
-for i = 1, count do
-  local w = {
-    limit = tonumber(ARGV[3 + 2 * i]),
-    span = tonumber(ARGV[4 + 2 * i]),
-    cursor = tonumber(state[3 * i]) or n,
-    used = tonumber(state[3 * i + 1]) or 0,
-    oldest = tonumber(state[3 * i + 2]),
-  }
-  if w.cursor < first then
-    first = w.cursor
-  end
-  while w.oldest and w.oldest + w.span <= now do
-    read(w.cursor)
-    w.used = w.used - costs[w.cursor]
-    w.cursor = w.cursor + 1
-    if w.cursor < n then
-      read(w.cursor)
-      w.oldest = times[w.cursor]
-    else
-      w.oldest = nil
+    head = {0, -1, 0, 0}
+    for i = 1, count do
+      head[3 * i + 2], head[3 * i + 3], head[3 * i + 4] = 0, 0, -1
     end
   end
-  if w.used + cost > w.limit then
-    fits = false
+  local n, newest, first_held = head[1], head[2], head[3]
+  if now < newest then
+    now = newest
   end
-  windows[i] = w
-end
+  -- The first number of the chunk being filled, whose live entries the state holds.
+  local filling = n - n % size
 
--- When it does not fit: the latest, over the windows, of the moment enough of the window's
--- oldest entries have left it. Usage only falls as time passes, so that moment fits them all.
-local retry = 0
-if not fits then
-  local at = now
-  for _, w in ipairs(windows) do
-    local need = w.used + cost - w.limit
-    local k = w.cursor
-    while need > 0 do
-      read(k)
-      need = need - costs[k]
-      if times[k] + w.span > at then
-        at = times[k] + w.span
+  local chunks = {}
+  -- Entry k's time and cost.
+  local function entry(k)
+    if k >= filling then
+      return decode('>dd', state, head_len + ENTRY * (k - first_held) + 1)
+    end
+    local j = (k - k % size) / size
+    local chunk = chunks[j]
+    if not chunk then
+      chunk = redis.call('HGET', log_key, j)
+      if not chunk then
+        error({err = MISSING})
       end
-      k = k + 1
+      chunks[j] = chunk
+    end
+    return decode('>dd', chunk, 8 + ENTRY * (k - decode('>d', chunk)) + 1)
+  end
+
+  -- Move every window's cursor past the entries that have left it.
+  local fits = true
+  local oldest_cursor = n
+  for i = 1, count do
+    local limit, span = tonumber(ARGV[5 + 2 * i]), tonumber(ARGV[6 + 2 * i])
+    local at = 3 * i + 1
+    local c, u, x = head[at + 1], head[at + 2], head[at + 3]
+    if c < oldest_cursor then
+      oldest_cursor = c
+    end
+    while x >= 0 and x + span <= now do
+      local _, gone = entry(c)
+      u = u - gone
+      c = c + 1
+      x = c < n and entry(c) or -1
+    end
+    head[at + 1], head[at + 2], head[at + 3] = c, u, x
+    if u + cost > limit then
+      fits = false
     end
   end
-  retry = at - now
+
+  -- When it does not fit: the latest, over the windows, of the moment enough of the window's
+  -- oldest entries have left it. Usage only falls as time passes, so that moment fits them all.
+  local retry = 0
+  if not fits then
+    local at = now
+    for i = 1, count do
+      local limit, span = tonumber(ARGV[5 + 2 * i]), tonumber(ARGV[6 + 2 * i])
+      local need = head[3 * i + 3] + cost - limit
+      local k = head[3 * i + 2]
+      while need > 0 do
+        local time, spent = entry(k)
+        need = need - spent
+        if time + span > at then
+          at = time + span
+        end
+        k = k + 1
+      end
+    end
+    retry = at - now
+  end
+
+  local record = mode == 2 or (mode == 1 and fits)
+  if record or (mode == 0 and fits) then
+    for i = 1, count do
+      local at = 3 * i + 1
+      head[at + 2] = head[at + 2] + cost
+      if head[at + 3] < 0 then
+        head[at + 1], head[at + 3] = n, now
+      end
+    end
+  end
+
+  if record then
+    local held = state and string.sub(state, head_len + 1) or ''
+    if newest == now and n > first_held then
+      -- Same microsecond as the newest entry, which the state holds: it absorbs the cost.
+      local _, spent = entry(n - 1)
+      held = string.sub(held, 1, -ENTRY - 1) .. encode('>dd', now, spent + cost)
+    else
+      if not state then
+        -- A fresh state numbers from 0 again: drop chunks a lost state may have left behind.
+        redis.call('DEL', log_key)
+      end
+      held = held .. encode('>dd', now, cost)
+      n = n + 1
+    end
+
+    -- Every entry before the oldest cursor has left every window.
+    local live = n
+    for i = 1, count do
+      if head[3 * i + 2] < live then
+        live = head[3 * i + 2]
+      end
+    end
+    if live > first_held then
+      held = string.sub(held, ENTRY * (live - first_held) + 1)
+      first_held = live
+    end
+    local log_until = head[4]
+    if n % size == 0 then
+      redis.call('HSET', log_key, filling / size, encode('>d', first_held) .. held)
+      held, first_held = '', n
+      log_until = 0
+    end
+
+    -- Delete the stored chunks every cursor has passed: from the one the oldest cursor was in
+    -- to the one it is in now.
+    local stored_below = n - n % size
+    local from = (oldest_cursor - oldest_cursor % size) / size
+    local to = math.min(live - live % size, stored_below) / size
+    if to > from then
+      if live >= stored_below then
+        redis.call('DEL', log_key)
+      else
+        -- In slices: Lua spreads at most a few thousand values into one call.
+        for slice = from, to - 1, 1024 do
+          local gone = {}
+          for j = slice, math.min(slice + 1023, to - 1) do
+            gone[#gone + 1] = j
+          end
+          redis.call('HDEL', log_key, unpack(gone))
+        end
+      end
+    end
+
+    -- Cursors move only when a check runs, and moving one reads the entries it passes, so the
+    -- hash must last as long as the state refers to it: until the state's own expiry, at least.
+    -- Its time to live is set twice as long, and again only when less than one is left.
+    if stored_below > live and log_until < now + ttl_us then
+      log_until = now + 2 * ttl_us
+      redis.call('PEXPIRE', log_key, 2 * ttl)
+    end
+    head[1], head[2], head[3], head[4] = n, now, first_held, log_until
+    redis.call('SET', state_key, encode(shape, unpack(head, 1, 4 + 3 * count)) .. held, 'PX', ttl)
+  end
+
+  local out = {fits and 1 or 0, retry, now}
+  for i = 1, count do
+    out[2 * i + 2] = head[3 * i + 3]
+    out[2 * i + 3] = head[3 * i + 4]
+  end
+  return out
 end
 
-local record = mode == 2 or (mode == 1 and fits)
-if record or (mode == 0 and fits) then
-  for _, w in ipairs(windows) do
-    w.used = w.used + cost
-    if not w.oldest then
-      w.cursor = n
-      w.oldest = now
-    end
-  end
+local decided, answer = pcall(decide)
+if decided then
+  return answer
 end
-
-if record then
-  local writes = {}
-  if newest == now then
-    -- Same microsecond as the newest entry: it absorbs the cost, and stays in every window.
-    read(n - 1)
-    writes[1] = string.format('%d', n - 1)
-    writes[2] = string.format('%d %d', now, costs[n - 1] + cost)
-  else
-    writes[1] = string.format('%d', n)
-    writes[2] = cost == 1 and string.format('%d', now) or string.format('%d %d', now, cost)
-    n = n + 1
-  end
-  local last = n
-  for i, w in ipairs(windows) do
-    local at = #writes
-    writes[at + 1] = 'c' .. i
-    writes[at + 2] = string.format('%d', w.cursor)
-    writes[at + 3] = 's' .. i
-    writes[at + 4] = string.format('%d', w.used)
-    writes[at + 5] = 'x' .. i
-    writes[at + 6] = string.format('%d', w.oldest)
-    if w.cursor < last then
-      last = w.cursor
-    end
-  end
-  local at = #writes
-  writes[at + 1] = 'n'
-  writes[at + 2] = string.format('%d', n)
-  writes[at + 3] = 't'
-  writes[at + 4] = string.format('%d', now)
-  redis.call('HSET', key, unpack(writes))
-  if last > first then
-    local gone = {}
-    for k = first, last - 1 do
-      gone[#gone + 1] = string.format('%d', k)
-    end
-    redis.call('HDEL', key, unpack(gone))
-  end
-  redis.call('PEXPIRE', key, ARGV[4])
+-- Redis hands a caught error back as its message.
+local message = type(answer) == 'table' and answer.err or answer
+if string.find(tostring(message), MISSING, 1, true) then
+  -- Nothing was written before the chunk was found missing.
+  redis.call('DEL', state_key, log_key)
+  return decide()
 end
-
-local out = {fits and 1 or 0, retry, now}
-for _, w in ipairs(windows) do
-  out[#out + 1] = w.used
-  out[#out + 1] = w.oldest or -1
-end
-return out
+return error(answer)

@@ -1,8 +1,8 @@
 //! The Redis key a client's log lives under.
 //!
-//! `prefix` + `{` + client key + `}:` + signature. The braces make the client key a Redis Cluster
-//! hash tag, so whatever a client's state grows into, it lives in one slot and one script can
-//! touch it atomically. The signature (eight hex digits) names the windows' lengths in order: a
+//! `prefix` + `{` + client key + `}:` + signature for the client's state, and the same plus
+//! `:log` for the hash its older entries move to. The braces make the client key a Redis
+//! Cluster hash tag, so both keys live in one slot and one script can touch them atomically. The signature (eight hex digits) names the windows' lengths in order: a
 //! log's cursors are only meaningful for the windows they were kept for, so a limiter whose
 //! windows change starts on fresh keys, and the old ones expire by themselves. Limits are not
 //! part of it: raising or lowering a limit keeps every client's history.
@@ -38,6 +38,12 @@ impl KeyNames {
         name.extend_from_slice(&self.tail);
         name
     }
+}
+
+/// The hash holding the older chunks of the log whose state is `state`: `<state>:log`, in the
+/// same slot.
+pub(crate) fn log_of(state: &[u8]) -> Vec<u8> {
+    [state, b":log"].concat()
 }
 
 /// FNV-1a (32 bits) over the windows' lengths in microseconds, in order: stable across builds,

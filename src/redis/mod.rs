@@ -13,15 +13,19 @@
 //!   agree on every window. [`check_each_at`](RedisLimiter::check_each_at) takes the caller's time
 //!   instead (microseconds since the Unix epoch), for tests and replays; like the local limiter,
 //!   a time earlier than the client's newest recorded request is raised to it.
-//! - **Cost per check independent of the limit.** Each client's hash keeps one cursor and running
-//!   sum per window, so a check reads only the entries that left a window since the last one;
-//!   entries that left every window are deleted as the cursors pass them.
-//! - **Bounded by time.** A client's key expires a key time-to-live after its last admitted
+//! - **Few commands per check, whatever the limit.** A client's state is one string: one cursor
+//!   and running sum per window, and the newest entries (16 bytes each). A check reads it and an
+//!   admission rewrites it with its time-to-live (`TIME`, `GET`, `SET ... PX`: three commands
+//!   inside the script). Older entries move, a chunk at a time, to a hash that a check reads only
+//!   when a window's oldest entry leaves from it ([`RedisLimiterBuilder::chunk_entries`]); chunks
+//!   every window has passed are deleted.
+//! - **Bounded by time.** A client's keys expire a key time-to-live after its last admitted
 //!   request ([`RedisLimiterBuilder::key_ttl`], default the longest window): by then every entry
 //!   has left every window. Memory grows with active clients only; cap it with Redis's own
 //!   `maxmemory` (a policy such as `volatile-ttl` drops the clients nearest to expiry first).
-//! - **Cluster-ready.** A client's key is `prefix{client}:<windows>`, so the client is the Redis
-//!   Cluster hash tag and one script touches one slot. See [`RedisLimiter::redis_key`].
+//! - **Cluster-ready.** A client's keys are `prefix{client}:<windows>` and the same with `:log`,
+//!   so the client is the Redis Cluster hash tag, both keys share a slot, and one script touches
+//!   one slot. See [`RedisLimiter::redis_key`].
 //!
 //! The connection is any `redis::aio::ConnectionLike` that can be cloned to share it:
 //! a `MultiplexedConnection` pipelines every check of a process over one socket, and a
@@ -84,7 +88,12 @@ pub struct RedisLimiterBuilder {
     prefix: Vec<u8>,
     max_key_len: usize,
     key_ttl: Option<Duration>,
+    chunk_entries: usize,
 }
+
+/// The most entries a chunk of a client's log may hold (see
+/// [`RedisLimiterBuilder::chunk_entries`]).
+pub const MAX_CHUNK_ENTRIES: usize = 4096;
 
 impl RedisLimiterBuilder {
     /// Adds a window. A request must fit every window to be admitted.
@@ -113,12 +122,25 @@ impl RedisLimiterBuilder {
     }
 
     /// How long Redis keeps a client's log after its last admitted request (default: the
-    /// longest window, rounded up to a millisecond). It is counted on the server's clock, so it
+    /// longest window, rounded up to a millisecond, plus one millisecond because Redis counts
+    /// expiry in milliseconds and entries in microseconds). It is counted on the server's clock, so it
     /// must not be shorter than the longest window; callers who pass their own times to
     /// [`check_each_at`](RedisLimiter::check_each_at), on a clock that runs slower than the
     /// server's, set it longer.
     pub fn key_ttl(mut self, ttl: Duration) -> Self {
         self.key_ttl = Some(ttl);
+        self
+    }
+
+    /// How many entries of a client's log are stored together (default 64, at most
+    /// [`MAX_CHUNK_ENTRIES`]; 16 bytes each).
+    ///
+    /// The newest chunk lives in the client's state, which every check reads and every admitted
+    /// request rewrites; full chunks move to the client's hash, where a check reads one only
+    /// when a window's oldest entry leaves from it. Larger chunks mean fewer reads for long logs
+    /// and more bytes copied per write; a log that fits one chunk costs no read beyond the state.
+    pub fn chunk_entries(mut self, entries: usize) -> Self {
+        self.chunk_entries = entries;
         self
     }
 
@@ -138,6 +160,12 @@ impl RedisLimiterBuilder {
             .map(Window::duration)
             .max()
             .unwrap_or_default();
+        if self.chunk_entries == 0 || self.chunk_entries > MAX_CHUNK_ENTRIES {
+            return Err(ConfigError::BadChunkEntries {
+                entries: self.chunk_entries,
+                max: MAX_CHUNK_ENTRIES,
+            });
+        }
         let ttl = self.key_ttl.unwrap_or(longest);
         if ttl < longest {
             return Err(ConfigError::KeyTtlTooShort { ttl, longest });
@@ -157,9 +185,14 @@ impl RedisLimiterBuilder {
                 names: KeyNames::new(&self.prefix, &by_position),
                 min_limit: spans.iter().map(|s| s.limit).min().unwrap_or(0),
                 max_key_len: self.max_key_len,
+                // Redis counts expiry in whole milliseconds from a clock it reads once per
+                // script, while entries carry microseconds: one more millisecond keeps a key
+                // until its newest entry has surely left.
                 ttl_ms: u64::try_from(ttl.as_nanos().div_ceil(1_000_000))
                     .unwrap_or(u64::MAX)
-                    .max(1),
+                    .saturating_add(1),
+                head_shape: format!(">{}", "d".repeat(4 + 3 * spans.len())),
+                chunk_entries: self.chunk_entries,
                 windows: self.windows,
             }),
         })
@@ -188,6 +221,9 @@ struct Shared {
     min_limit: u32,
     max_key_len: usize,
     ttl_ms: u64,
+    /// How the script packs the head of a client's state: `>` and a double per number.
+    head_shape: String,
+    chunk_entries: usize,
 }
 
 impl<C: Clone> Clone for RedisLimiter<C> {
@@ -226,6 +262,7 @@ impl RedisLimiter<()> {
             prefix: b"sluicegate:".to_vec(),
             max_key_len: 1024,
             key_ttl: None,
+            chunk_entries: 64,
         }
     }
 }
@@ -236,7 +273,8 @@ impl<C> RedisLimiter<C> {
         &self.shared.windows
     }
 
-    /// The Redis key that holds `key`'s log.
+    /// The Redis key that holds `key`'s state (its older entries are in the same key plus
+    /// `:log`).
     ///
     /// ```
     /// use sluicegate::Window;
@@ -327,8 +365,10 @@ impl<C: ConnectionLike + Clone + Send + Sync> RedisLimiter<C> {
 
     /// Forgets what `key` has used. True if Redis held anything for it.
     pub async fn reset(&self, key: impl AsRef<[u8]>) -> Result<bool, StoreError> {
+        let name = self.redis_key(key);
         let removed: u64 = redis::cmd("DEL")
-            .arg(self.redis_key(key))
+            .arg(&name)
+            .arg(key::log_of(&name))
             .query_async(&mut self.connection.clone())
             .await?;
         Ok(removed > 0)
@@ -347,13 +387,16 @@ impl<C: ConnectionLike + Clone + Send + Sync> RedisLimiter<C> {
             return Err(StoreError::TimeOutOfRange { now });
         }
         let name = shared.names.of(key);
+        let log = key::log_of(&name);
         let args = |cmd: &mut Cmd| {
-            cmd.arg(1).arg(&name).arg(mode as u8).arg(cost);
+            cmd.arg(2).arg(&name).arg(&log).arg(mode as u8).arg(cost);
             match now {
                 Some(t) => cmd.arg(t),
                 None => cmd.arg(""),
             };
-            cmd.arg(shared.ttl_ms);
+            cmd.arg(shared.ttl_ms)
+                .arg(&shared.head_shape)
+                .arg(shared.chunk_entries);
             for rule in &shared.rules {
                 cmd.arg(rule.limit).arg(rule.span);
             }
