@@ -150,35 +150,41 @@ local function decide()
   end
 
   if record then
-    local held = state and string.sub(state, head_len + 1) or ''
+    -- The new state is its head, the entries it keeps, and the newest one (`tail`), joined once.
+    local tail
+    local last_kept = n - 1
     if newest == now and n > first_held then
       -- Same microsecond as the newest entry, which the state holds: it absorbs the cost.
       local _, spent = entry(n - 1)
-      held = string.sub(held, 1, -ENTRY - 1) .. encode('>dd', now, spent + cost)
+      tail = encode('>dd', now, spent + cost)
+      last_kept = n - 2
     else
       if not state then
         -- A fresh state numbers from 0 again: drop chunks a lost state may have left behind.
         redis.call('DEL', log_key)
       end
-      held = held .. encode('>dd', now, cost)
+      tail = encode('>dd', now, cost)
       n = n + 1
     end
 
-    -- Every entry before the oldest cursor has left every window.
+    -- Every entry before the oldest cursor has left every window: the state drops those.
     local live = n
     for i = 1, count do
       if head[3 * i + 2] < live then
         live = head[3 * i + 2]
       end
     end
-    if live > first_held then
-      held = string.sub(held, ENTRY * (live - first_held) + 1)
-      first_held = live
+    local keep_from = math.max(first_held, live)
+    local kept = ''
+    if state and keep_from <= last_kept then
+      kept = string.sub(state, head_len + ENTRY * (keep_from - first_held) + 1,
+        head_len + ENTRY * (last_kept - first_held + 1))
     end
+    first_held = keep_from
     local log_until = head[4]
     if n % size == 0 then
-      redis.call('HSET', log_key, filling / size, encode('>d', first_held) .. held)
-      held, first_held = '', n
+      redis.call('HSET', log_key, filling / size, encode('>d', first_held) .. kept .. tail)
+      kept, tail, first_held = '', '', n
       log_until = 0
     end
 
@@ -210,7 +216,7 @@ local function decide()
       redis.call('PEXPIRE', log_key, 2 * ttl)
     end
     head[1], head[2], head[3], head[4] = n, now, first_held, log_until
-    redis.call('SET', state_key, encode(shape, unpack(head, 1, 4 + 3 * count)) .. held, 'PX', ttl)
+    redis.call('SET', state_key, encode(shape, unpack(head, 1, 4 + 3 * count)) .. kept .. tail, 'PX', ttl)
   end
 
   local out = {fits and 1 or 0, retry, now}
