@@ -6,9 +6,10 @@
 //!   records rejected requests too.
 //!
 //! Both use one multiplexed connection (the pipelining client a gateway would use), 1,000
-//! clients in turn, and a limit of 100 per second per client that the run stays under, so every
-//! check of both admits and writes. A sample's time is divided by its checks: with 16 in flight,
-//! the figure is the time per check of a saturated connection, the inverse of its throughput.
+//! clients in turn, and a limit of 100 per second per client, which Sluicegate's checks stay
+//! under, so each of them admits and writes (the recipe writes on every check, whatever it
+//! decides). A sample's time is divided by its checks: with 16 in flight, the figure is the time
+//! per check of a saturated connection, the inverse of its throughput.
 //!
 //! The server is started on a free loopback port for the run (`redis-server` must be installed;
 //! without it the benchmark says so and measures nothing).

@@ -8,6 +8,8 @@
 //! - [`Breaker`]: a circuit breaker with generation-safe outcomes, rate and slow-call windows
 //!   and bounded half-open probing; [`Breakers`] keeps one per key.
 //! - [`clock`]: the time source limiters read, with a manual clock for tests.
+//! - [`Store`]: one API over the local [`Limiter`] and, with the `redis` feature,
+//!   `redis::RedisLimiter`, which keeps the same logs on a Redis server shared by many hosts.
 //!
 //! ```
 //! use sluicegate::{Limiter, Window};

@@ -300,6 +300,18 @@ impl<C> RedisLimiter<C> {
 impl<C: ConnectionLike + Clone + Send + Sync> RedisLimiter<C> {
     /// Checks one request of cost 1 for `key` now (the server's time), and records it if
     /// admitted.
+    ///
+    /// ```no_run
+    /// # use redis::aio::MultiplexedConnection;
+    /// # use sluicegate::redis::RedisLimiter;
+    /// # async fn demo(limiter: RedisLimiter<MultiplexedConnection>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let decision = limiter.check("client-42").await?;
+    /// if !decision.allowed() {
+    ///     println!("over the limit; try again in {:?}", decision.retry_after());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn check(&self, key: impl AsRef<[u8]>) -> Result<Decision, StoreError> {
         self.check_n(key, 1).await
     }
@@ -310,6 +322,19 @@ impl<C: ConnectionLike + Clone + Send + Sync> RedisLimiter<C> {
     }
 
     /// [`check_n`](Self::check_n) that also reports what every window has left.
+    ///
+    /// ```no_run
+    /// # use redis::aio::MultiplexedConnection;
+    /// # use sluicegate::redis::RedisLimiter;
+    /// # async fn demo(limiter: RedisLimiter<MultiplexedConnection>) -> Result<(), Box<dyn std::error::Error>> {
+    /// let (decision, remaining) = limiter.check_each("client-42", 1).await?;
+    /// for (window, left) in limiter.windows().iter().zip(remaining.iter()) {
+    ///     println!("{left} left of {} per {:?}", window.limit(), window.duration());
+    /// }
+    /// # let _ = decision;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn check_each(
         &self,
         key: impl AsRef<[u8]>,
