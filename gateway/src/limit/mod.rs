@@ -41,6 +41,7 @@
 pub mod headers;
 mod key;
 pub mod period;
+pub mod redis;
 
 use std::future::Future;
 use std::pin::Pin;

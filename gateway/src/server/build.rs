@@ -60,6 +60,13 @@ pub enum BuildError {
         /// Why.
         error: sluicegate::ConfigError,
     },
+    /// A `rate-limiting` plugin's Redis could not be set up.
+    Redis {
+        /// Where the plugin applies.
+        scope: String,
+        /// Why.
+        error: String,
+    },
     /// A `circuit-breaker` plugin's settings were refused by the engine.
     Breaker {
         /// Where the plugin applies.
@@ -78,6 +85,9 @@ impl std::fmt::Display for BuildError {
             ),
             Self::Jwt { scope, error } => write!(f, "jwt plugin on {scope}: {error}"),
             Self::Limit { scope, error } => {
+                write!(f, "rate-limiting plugin on {scope}: {error}")
+            }
+            Self::Redis { scope, error } => {
                 write!(f, "rate-limiting plugin on {scope}: {error}")
             }
             Self::Breaker { scope, error } => {
@@ -287,6 +297,14 @@ impl Shared<'_> {
             return Ok(layer.clone());
         }
         let scope = scope(service, route, key.cast());
+        if plugin.policy == config::Policy::Redis {
+            return Err(BuildError::Redis {
+                scope,
+                error: "policy `redis` is checked, but the rate-limit layer does not count on \
+                        Redis yet"
+                    .into(),
+            });
+        }
         let layer = RateLimitLayer::new(limit_settings(plugin), limit_by(&plugin.limit_by))
             .map_err(|error| BuildError::Limit {
                 scope: scope.clone(),
