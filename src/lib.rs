@@ -24,9 +24,13 @@ pub mod clock;
 pub mod ffi;
 mod index;
 pub mod limiter;
+#[cfg(feature = "redis")]
+pub mod redis;
+pub mod store;
 
 pub use breaker::{Breaker, BreakerConfig, Breakers, Outcome, Permit, Rejected};
 pub use limiter::{
     CheckError, ConfigError, Decision, FullPolicy, Limiter, LimiterBuilder, Remaining, Stats,
     Window,
 };
+pub use store::Store;

@@ -47,6 +47,9 @@ pub enum ConfigError {
     BadMaxKeys { max_keys: usize, max: usize },
     /// A maximum key length of zero or above the maximum.
     BadMaxKeyLen { max_key_len: usize, max: usize },
+    /// A store's key time-to-live shorter than its longest window, which would forget requests
+    /// still inside it.
+    KeyTtlTooShort { ttl: Duration, longest: Duration },
 }
 
 impl fmt::Display for ConfigError {
@@ -94,6 +97,10 @@ impl fmt::Display for ConfigError {
             Self::BadMaxKeyLen { max_key_len, max } => {
                 write!(f, "max_key_len {max_key_len} must be between 1 and {max}")
             }
+            Self::KeyTtlTooShort { ttl, longest } => write!(
+                f,
+                "key time-to-live {ttl:?} is shorter than the longest window, {longest:?}"
+            ),
         }
     }
 }
@@ -144,3 +151,31 @@ impl fmt::Display for CheckError {
 }
 
 impl std::error::Error for CheckError {}
+
+/// Refuses a request no limiter can decide, before any state is touched: a zero cost, a cost
+/// above the smallest limit (`min_limit`), or a key longer than `max_key_len`. Every store
+/// refuses the same requests with the same errors.
+#[inline]
+pub(crate) fn vet_request(
+    key: &[u8],
+    cost: u64,
+    min_limit: u32,
+    max_key_len: usize,
+) -> Result<(), CheckError> {
+    if cost == 0 {
+        return Err(CheckError::ZeroCost);
+    }
+    if cost > u64::from(min_limit) {
+        return Err(CheckError::CostExceedsLimit {
+            cost,
+            limit: u64::from(min_limit),
+        });
+    }
+    if key.len() > max_key_len {
+        return Err(CheckError::KeyTooLong {
+            len: key.len(),
+            max: max_key_len,
+        });
+    }
+    Ok(())
+}

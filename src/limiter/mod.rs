@@ -24,12 +24,12 @@
 //! ```
 
 mod decision;
-mod error;
+pub(crate) mod error;
 pub(crate) mod key;
 mod log;
 mod ring;
 mod table;
-mod window;
+pub(crate) mod window;
 
 use std::hash::BuildHasher;
 
@@ -451,21 +451,7 @@ impl<C: Clock> Limiter<C> {
         record: bool,
         each: Option<&mut [u32; MAX_WINDOWS]>,
     ) -> Result<Decision, CheckError> {
-        if cost == 0 {
-            return Err(CheckError::ZeroCost);
-        }
-        if cost > u64::from(self.rules.min_limit) {
-            return Err(CheckError::CostExceedsLimit {
-                cost,
-                limit: u64::from(self.rules.min_limit),
-            });
-        }
-        if key.len() > self.max_key_len {
-            return Err(CheckError::KeyTooLong {
-                len: key.len(),
-                max: self.max_key_len,
-            });
-        }
+        error::vet_request(key, cost, self.rules.min_limit, self.max_key_len)?;
         let hash = self.hasher.hash_one(key);
         let mut table = self.shard(hash).lock();
         let (shape, on_full) = (&self.rules.shape, self.rules.on_full);

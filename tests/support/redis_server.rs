@@ -37,10 +37,8 @@ impl RedisServer {
             return None;
         }
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!(
-            "sluicegate-redis-{}-{port}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("sluicegate-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a scratch directory for redis-server");
         let mut server = Self {
             child: None,
@@ -127,7 +125,10 @@ impl RedisServer {
                 .as_mut()
                 .and_then(|c| c.try_wait().expect("poll redis-server"))
             {
-                panic!("redis-server on port {} exited at start: {status}", self.port);
+                panic!(
+                    "redis-server on port {} exited at start: {status}",
+                    self.port
+                );
             }
             if let Ok(mut stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)) {
                 let mut reply = [0u8; 64];
