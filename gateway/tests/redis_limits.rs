@@ -185,6 +185,62 @@ async fn an_outage_is_limited_locally_and_redis_is_used_again_after_it() {
     ));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_redis_under_concurrent_load_gives_no_5xx() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let gw = gateway(server.port(), "second: 1000", ", timeout: 300").await;
+    let until = Instant::now() + Duration::from_millis(1500);
+    let load = (0..4).map(|client| {
+        let url = gw.url("/api");
+        async move {
+            let mut seen = Vec::new();
+            while Instant::now() < until {
+                let key = format!("client-{client}");
+                seen.push(get(&url, &[("x-api-key", &key)]).await.status.as_u16());
+            }
+            seen
+        }
+    });
+    let killer = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        server.kill();
+    };
+    let (statuses, ()) = tokio::join!(futures_util::future::join_all(load), killer);
+    let statuses: Vec<u16> = statuses.into_iter().flatten().collect();
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert!(redis_decisions(&gw, "redis", "allowed") > 0);
+    assert!(
+        redis_decisions(&gw, "fallback", "allowed") > 0,
+        "the outage was decided locally"
+    );
+}
+
+#[tokio::test]
+async fn a_host_that_does_not_resolve_keeps_a_fault_tolerant_route_serving() {
+    let upstream = echo_upstream().await.port();
+    let yaml = format!(
+        r#"_format_version: "3.0"
+services:
+  - name: api
+    url: http://127.0.0.1:{upstream}
+    routes: [{{name: api, paths: [/api]}}]
+    plugins:
+      - name: rate-limiting
+        config: {{minute: 2, limit_by: header, header_name: x-api-key, policy: redis, redis_host: redis.invalid, redis_port: 6379, redis_timeout: 300}}
+"#
+    );
+    let gw = TestGateway::start(&yaml).await;
+    let answers = [
+        call(&gw, "k").await,
+        call(&gw, "k").await,
+        call(&gw, "k").await,
+    ];
+    assert_eq!(statuses(&answers), [200, 200, 429], "limited locally");
+    assert_eq!(redis_decisions(&gw, "fallback", "allowed"), 2);
+}
+
 #[tokio::test]
 async fn without_fault_tolerance_an_outage_answers_500() {
     let Some(mut server) = RedisServer::start() else {
@@ -388,7 +444,8 @@ async fn sync_rate_admits_locally_and_shares_usage_after_a_sync() {
     // Once b's sync reports the cluster's usage, b rejects the key too.
     let deadline = Instant::now() + Duration::from_secs(10);
     let refused = loop {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        // Three sync periods between tries: b syncs before it is asked again.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let answer = call(&b, "k").await;
         if answer.status == 429 {
             break answer;
