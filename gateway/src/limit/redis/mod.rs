@@ -47,8 +47,9 @@
 //!   instances that synced it. Faster, and not exact: within one window the instances together
 //!   may admit, for a key, the limit plus what each of them admits between the moment the
 //!   cluster reaches the limit and that instance's next sync, at most `limit` per instance.
-//!   The response headers show the instance's own figures. Choose it when speed matters more
-//!   than exactness.
+//!   The response headers show the instance's own figures, and a Redis outage only delays the
+//!   syncs (no request waits for Redis, whatever `fault_tolerant` says). Choose it when speed
+//!   matters more than exactness.
 
 mod connection;
 mod exhausted;

@@ -16,7 +16,9 @@
 //! The ledger is bounded ([`LEDGER_KEYS`]): a key that finds it full is decided on Redis
 //! exactly, one round trip, as without `sync_rate`. Usage that could not be pushed (Redis
 //! down) stays in the ledger for the next sync, within the same bound; usage admitted after
-//! the last sync before shutdown is not pushed.
+//! the last sync before shutdown is not pushed. As requests are decided locally, a Redis outage
+//! changes no answer in this mode, whatever `fault_tolerant` says: it only delays the syncs (as
+//! in Kong, whose `sync_rate` mode also counts locally and pushes in the background).
 
 use std::collections::HashMap;
 use std::sync::Weak;
@@ -117,7 +119,8 @@ impl SyncMode {
     /// Starts the sync task on the current Tokio runtime, once; it ends when the policy is
     /// dropped.
     pub(crate) fn start(&self, policy: Weak<RedisPolicy>) {
-        if !self.started.swap(true, Ordering::AcqRel) {
+        // A plain read first: every request passes here, and only the first may write.
+        if !self.started.load(Ordering::Acquire) && !self.started.swap(true, Ordering::AcqRel) {
             tokio::spawn(run(policy, self.every));
         }
     }
