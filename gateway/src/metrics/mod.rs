@@ -10,7 +10,7 @@
 //! - `sluicegate_breaker_state{service, state}`: 1 for each breaker's current state, 0 for the
 //!   others;
 //! - for rate limits counted on Redis, who decided each request, Redis failures, syncs and
-//!   the state of the breaker around Redis (see [`redis_limit`]).
+//!   the state of the breaker around Redis (see [`RedisLimitMetrics`]).
 //!
 //! Recording is a few relaxed atomic additions per request, on counters allocated when the
 //! gateway starts; nothing on the request path takes a lock.

@@ -1,15 +1,4 @@
 //! The counters of one rate limit counted on Redis (`policy: redis`).
-//!
-//! - `sluicegate_ratelimit_redis_decisions_total{plugin, source, decision}`: who decided each
-//!   request, `allowed` or `rejected`: `redis` (a round trip), `exhausted` (a key Redis had
-//!   rejected, rejected again from memory without one), `fallback` (the local limiter, while
-//!   Redis was unavailable), `local` (local admission with `sync_rate`);
-//! - `sluicegate_ratelimit_redis_failures_total{plugin}`: calls to Redis that failed or timed
-//!   out;
-//! - `sluicegate_ratelimit_redis_syncs_total{plugin, result}`: with `sync_rate`, keys whose
-//!   usage was pushed to Redis (`ok`) or kept for the next sync (`failed`);
-//! - `sluicegate_ratelimit_redis_breaker_state{plugin, state}`: 1 for the state of the breaker
-//!   around Redis, 0 for the others.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +25,18 @@ const SOURCES: [(DecisionSource, &str); 4] = [
     (DecisionSource::Local, "local"),
 ];
 
-/// The counters of one Redis-backed rate limit; see the module documentation.
+/// The counters of one Redis-backed rate limit, rendered as:
+///
+/// - `sluicegate_ratelimit_redis_decisions_total{plugin, source, decision}`: who decided each
+///   request, `allowed` or `rejected`: `redis` (a round trip), `exhausted` (a key Redis had
+///   rejected, rejected again from memory without one), `fallback` (the local limiter, while
+///   Redis was unavailable), `local` (local admission with `sync_rate`);
+/// - `sluicegate_ratelimit_redis_failures_total{plugin}`: calls to Redis that failed or timed
+///   out;
+/// - `sluicegate_ratelimit_redis_syncs_total{plugin, result}`: with `sync_rate`, keys whose
+///   usage was pushed to Redis (`ok`) or kept for the next sync (`failed`);
+/// - `sluicegate_ratelimit_redis_breaker_state{plugin, state}`: 1 for the state of the breaker
+///   around Redis, 0 for the others.
 ///
 /// ```
 /// use sluicegate_gateway::metrics::{DecisionSource, RedisLimitMetrics};
