@@ -190,7 +190,7 @@ async fn killing_redis_under_concurrent_load_gives_no_5xx() {
     let Some(mut server) = RedisServer::start() else {
         return;
     };
-    let gw = gateway(server.port(), "second: 1000", ", timeout: 300").await;
+    let gw = gateway(server.port(), "minute: 1000000", ", timeout: 300").await;
     let until = Instant::now() + Duration::from_millis(1500);
     let load = (0..4).map(|client| {
         let url = gw.url("/api");
@@ -209,7 +209,13 @@ async fn killing_redis_under_concurrent_load_gives_no_5xx() {
     };
     let (statuses, ()) = tokio::join!(futures_util::future::join_all(load), killer);
     let statuses: Vec<u16> = statuses.into_iter().flatten().collect();
-    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    let refused = statuses.iter().filter(|&&s| s != 200).count();
+    assert_eq!(
+        refused,
+        0,
+        "{refused} of {} requests not admitted",
+        statuses.len()
+    );
     assert!(redis_decisions(&gw, "redis", "allowed") > 0);
     assert!(
         redis_decisions(&gw, "fallback", "allowed") > 0,
