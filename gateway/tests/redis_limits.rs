@@ -124,10 +124,18 @@ async fn two_instances_admit_exactly_the_limit_between_them() {
             serde_json::json!({"message": "API rate limit exceeded"})
         );
     }
-    // Both instances asked Redis; neither fell back.
+    // Redis admitted every admitted request; both instances asked it, and neither fell back.
+    let admitted_on_redis: u64 = [&a, &b]
+        .iter()
+        .map(|gw| redis_decisions(gw, "redis", "allowed"))
+        .sum();
+    assert_eq!(admitted_on_redis, limit as u64);
     for gw in [&a, &b] {
-        assert!(redis_decisions(gw, "redis", "allowed") > 0);
+        let asked =
+            redis_decisions(gw, "redis", "allowed") + redis_decisions(gw, "redis", "rejected");
+        assert!(asked > 0, "an instance never asked Redis");
         assert_eq!(redis_decisions(gw, "fallback", "allowed"), 0);
+        assert_eq!(redis_decisions(gw, "fallback", "rejected"), 0);
     }
     assert_eq!(keys(&server), 1, "one client, one key");
 }
