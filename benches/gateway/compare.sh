@@ -8,7 +8,8 @@
 #   COMPARE_WARMUP        unmeasured run before each row (default 2s; 0s with COMPARE_SMOKE=1)
 #   COMPARE_CONNECTIONS   open connections, wrk's -c (default 32)
 #   COMPARE_THREADS       wrk threads, wrk's -t (default 2)
-#   COMPARE_ROWS          rows to run, in order (default "direct sluicegate nginx express")
+#   COMPARE_ROWS          rows to run, in order (default "direct sluicegate sluicegate_redis
+#                         nginx express")
 #   COMPARE_NGINX_WORKERS worker_processes of the nginx row (default auto)
 #   COMPARE_SMOKE=1       a quick check that every row works: 1 s per row, no warm-up
 #   SLUICEGATE_GATEWAY_BIN  a built gateway binary to use instead of building one
@@ -44,7 +45,7 @@ else
 fi
 connections=${COMPARE_CONNECTIONS:-32}
 threads=${COMPARE_THREADS:-2}
-read -r -a rows <<<"${COMPARE_ROWS:-direct sluicegate nginx express}"
+read -r -a rows <<<"${COMPARE_ROWS:-direct sluicegate sluicegate_redis nginx express}"
 nginx_workers=${COMPARE_NGINX_WORKERS:-auto}
 gateway_bin=${SLUICEGATE_GATEWAY_BIN:-}
 
@@ -89,8 +90,8 @@ validate_settings() {
     ((${#rows[@]} > 0)) || fail "COMPARE_ROWS names no row"
     for value in "${rows[@]}"; do
         case $value in
-            direct | sluicegate | nginx | express) ;;
-            *) fail "COMPARE_ROWS: unknown row '$value' (rows: direct sluicegate nginx express)" ;;
+            direct | sluicegate | sluicegate_redis | nginx | express) ;;
+            *) fail "COMPARE_ROWS: unknown row '$value' (rows: direct sluicegate sluicegate_redis nginx express)" ;;
         esac
     done
 }
@@ -100,6 +101,9 @@ wants() {
     for row in "${rows[@]}"; do [[ $row == "$1" ]] && return 0; done
     return 1
 }
+
+# wants_gateway: whether a row runs sluicegate-gateway.
+wants_gateway() { wants sluicegate || wants sluicegate_redis; }
 
 # require COMMAND PACKAGE: fail unless COMMAND is on PATH, naming the package that provides it.
 require() {
@@ -113,9 +117,11 @@ check_tools() {
     require python3 python3
     require openssl openssl
     require pgrep procps
-    if wants express; then
+    if wants express || wants sluicegate_redis; then
         require redis-server redis-server
         require redis-cli redis-tools
+    fi
+    if wants express; then
         require node nodejs
         require npm npm
     fi
@@ -289,13 +295,13 @@ mint_token() {
 
 # prepare: build the gateway and install the Express gateway's packages, as the rows need.
 prepare() {
-    if wants sluicegate && [[ -z $gateway_bin ]]; then
+    if wants_gateway && [[ -z $gateway_bin ]]; then
         say "building sluicegate-gateway (release; log in $run_dir/build.log)"
         start build cargo build --release -p sluicegate-gateway --manifest-path "$root/Cargo.toml"
         await_exit "$started_pid" 0 || fail "cargo build failed" "$run_dir/build.log"
         gateway_bin=$target_dir/release/sluicegate-gateway
     fi
-    if wants sluicegate; then
+    if wants_gateway; then
         [[ -x $gateway_bin ]] || fail "no gateway binary at $gateway_bin"
     fi
     if wants express && [[ ! -d $here/express/node_modules ]]; then
@@ -319,18 +325,44 @@ row_direct() {
     measure direct "$upstream_url/" "$upstream_pid"
 }
 
-row_sluicegate() {
-    local config=$run_dir/bench.yaml log=$run_dir/sluicegate.log pid
-    sed "s|^\(\s*url: \)http://127\.0\.0\.1:[0-9]*|\1$upstream_url|" "$here/bench.yaml" >"$config"
-    grep -q "url: $upstream_url\$" "$config" || fail "bench.yaml: no service url to point at the upstream"
+# gateway_row ROW CONFIG PID...: check CONFIG, run the gateway on it and measure ROW, counting
+# the CPU time of the gateway and of PID... (processes working for it).
+gateway_row() {
+    local row=$1 config=$2 log=$run_dir/$1.log pid
+    shift 2
     "$gateway_bin" check "$config" >"$run_dir/check.log" 2>&1 \
-        || fail "sluicegate-gateway check refused bench.yaml" "$run_dir/check.log"
-    start sluicegate "$gateway_bin" run "$config" --listen "127.0.0.1:$proxy_port"
+        || fail "sluicegate-gateway check refused $config" "$run_dir/check.log"
+    start "$row" "$gateway_bin" run "$config" --listen "127.0.0.1:$proxy_port"
     pid=$started_pid
-    wait_answering sluicegate "$pid" "$proxy_url/" "$log"
-    expect_upstream_answer sluicegate "$proxy_url/" "$log"
-    measure sluicegate "$proxy_url/" "$pid"
+    wait_answering "$row" "$pid" "$proxy_url/" "$log"
+    expect_upstream_answer "$row" "$proxy_url/" "$log"
+    measure "$row" "$proxy_url/" "$pid" "$@"
     stop "$pid"
+}
+
+# bench_config OUT: bench.yaml, its service pointed at the upstream.
+bench_config() {
+    sed "s|^\(\s*url: \)http://127\.0\.0\.1:[0-9]*|\1$upstream_url|" "$here/bench.yaml" >"$1"
+    grep -q "url: $upstream_url\$" "$1" || fail "bench.yaml: no service url to point at the upstream"
+}
+
+row_sluicegate() {
+    bench_config "$run_dir/bench.yaml"
+    gateway_row sluicegate "$run_dir/bench.yaml"
+}
+
+# The same gateway and limit, counted on Redis (`policy: redis`, one script call per request)
+# on a redis-server of its own.
+row_sluicegate_redis() {
+    local config=$run_dir/bench-redis.yaml redis_pid
+    bench_config "$config"
+    sed -i "s|^\(\s*\)policy: local\$|\1policy: redis\n\1redis: {host: 127.0.0.1, port: $redis_port}|" "$config"
+    grep -q "redis: {host: 127.0.0.1, port: $redis_port}" "$config" \
+        || fail "bench.yaml: no \`policy: local\` line to count on Redis instead"
+    start_redis
+    redis_pid=$started_pid
+    gateway_row sluicegate_redis "$config" "$redis_pid"
+    stop "$redis_pid"
 }
 
 row_nginx() {
@@ -347,12 +379,9 @@ row_nginx() {
 }
 
 row_express() {
-    local redis_log=$run_dir/redis.log log=$run_dir/express.log redis_pid pid
-    mkdir -p "$run_dir/redis"
-    start redis redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
-        --dir "$run_dir/redis" --daemonize no
+    local log=$run_dir/express.log redis_pid pid
+    start_redis
     redis_pid=$started_pid
-    wait_redis "$redis_pid" "$redis_log"
     start express env NODE_ENV=production GATEWAY_HOST=127.0.0.1 GATEWAY_PORT="$proxy_port" \
         UPSTREAM_URL="$upstream_url" REDIS_URL="redis://127.0.0.1:$redis_port" \
         JWT_PUBLIC_KEY_FILE="$dev_public_key" RATE_LIMIT_MAX="$rate_limit_per_minute" \
@@ -363,6 +392,16 @@ row_express() {
     measure express "$proxy_url/" "$pid" "$redis_pid"
     stop "$pid"
     stop "$redis_pid"
+}
+
+# start_redis: a fresh redis-server without persistence on $redis_port, answering PING; sets
+# started_pid.
+start_redis() {
+    rm -rf "$run_dir/redis"
+    mkdir -p "$run_dir/redis"
+    start redis redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no \
+        --dir "$run_dir/redis" --daemonize no
+    wait_redis "$started_pid" "$run_dir/redis.log"
 }
 
 # wait_redis PID LOG: wait until redis-server answers PING.

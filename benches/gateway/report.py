@@ -55,8 +55,8 @@ def ratio(numerator, denominator):
 
 def table(rows):
     names = list(rows)
-    cell = 11
-    figures_head = f"{'':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
+    cell = max(11, max(len(name) for name in names) + 1)
+    figures_head = f"{'':<{cell}}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}"
     ratios_head = "".join(f"{name:>{cell}}" for name in names)
     ratios_width = cell * len(names)
     lines = [
@@ -72,13 +72,13 @@ def table(rows):
             f"{ratio(figures['p99_ms'], other['p99_ms']):>{cell}.2f}" for other in rows.values()
         )
         lines.append(
-            f"{name:<11}{figures['rps']:>10.0f}{figures['p50_ms']:>9.2f}{figures['p99_ms']:>9.2f}"
+            f"{name:<{cell}}{figures['rps']:>10.0f}{figures['p50_ms']:>9.2f}{figures['p99_ms']:>9.2f}"
             f"{figures['cpu_us_per_req']:>12.1f}"
             f" |{rps_ratios} |{p99_ratios}"
         )
     lines.append("(each ratio is the row's figure divided by the column's; CPU us/req is the")
     lines.append(" CPU time of the row's own processes per request: the upstream's for direct,")
-    lines.append(" the gateway's for the others, Redis included for express)")
+    lines.append(" the gateway's for the others, Redis included for sluicegate_redis and express)")
     return "\n".join(line.rstrip() for line in lines)
 
 

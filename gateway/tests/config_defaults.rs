@@ -135,6 +135,64 @@ fn rate_limiting_defaults_as_in_kong() {
 }
 
 #[test]
+fn the_redis_policy_takes_kongs_block_with_kongs_defaults() {
+    let config = load(
+        "_format_version: \"3.0\"\nplugins:\n  - name: rate-limiting\n    config:\n      minute: 10\n      policy: redis\n      redis: {host: cache.internal}\n",
+    );
+    let Plugin::RateLimiting(limits) = only_plugin(&config) else {
+        panic!("rate-limiting expected");
+    };
+    assert_eq!(limits.policy, Policy::Redis);
+    assert_eq!(limits.sync_rate, None);
+    let redis = limits.redis.as_ref().unwrap();
+    assert_eq!(
+        (
+            redis.host.as_str(),
+            redis.port,
+            redis.timeout,
+            redis.database
+        ),
+        ("cache.internal", 6379, Duration::from_millis(2000), 0)
+    );
+    assert_eq!(
+        (redis.username.as_deref(), redis.password.as_deref()),
+        (None, None)
+    );
+}
+
+#[test]
+fn the_redis_policy_reads_kongs_flat_fields_and_sync_rate() {
+    let config = load(
+        "_format_version: \"3.0\"\nplugins:\n  - name: rate-limiting\n    config:\n      second: 5\n      policy: redis\n      redis_host: 10.1.2.3\n      redis_port: 6380\n      redis_timeout: 150\n      redis_username: gw\n      redis_password: hunter2\n      redis_database: 3\n      redis_ssl: false\n      sync_rate: 0.25\n",
+    );
+    let Plugin::RateLimiting(limits) = only_plugin(&config) else {
+        panic!("rate-limiting expected");
+    };
+    assert_eq!(limits.sync_rate, Some(Duration::from_millis(250)));
+    let redis = limits.redis.as_ref().unwrap();
+    assert_eq!(
+        (
+            redis.host.as_str(),
+            redis.port,
+            redis.timeout,
+            redis.database
+        ),
+        ("10.1.2.3", 6380, Duration::from_millis(150), 3)
+    );
+    assert_eq!(redis.username.as_deref(), Some("gw"));
+    assert_eq!(redis.password.as_deref(), Some("hunter2"));
+    // The password stays out of every Debug rendering, the plugin's and the whole file's.
+    for rendered in [
+        format!("{redis:?}"),
+        format!("{limits:?}"),
+        format!("{config:?}"),
+    ] {
+        assert!(!rendered.contains("hunter2"), "{rendered}");
+    }
+    assert!(format!("{redis:?}").contains("<redacted>"));
+}
+
+#[test]
 fn the_other_plugins_default_as_in_kong() {
     let config = load(
         "_format_version: \"3.0\"\nplugins:\n  - name: request-transformer\n  - name: correlation-id\n  - name: circuit-breaker\n",

@@ -1,5 +1,6 @@
 //! The two example files: the demo configuration loads and says what README promises; the
-//! recipe's Kong configuration is refused for exactly the reason its comments give.
+//! recipe's Kong configuration loads as Kong reads it, and is refused as Kong refuses it
+//! without its Redis host.
 
 use std::time::Duration;
 
@@ -165,23 +166,21 @@ fn the_demo_consumer_trusts_the_dev_public_key_for_rs256_only() {
     assert_eq!(credential.rsa_public_key.as_deref(), Some(pem.as_str()));
 }
 
-const SEED_REFUSED_LINE: u64 = 31;
-
 #[test]
-fn the_kong_seed_is_refused_at_its_redis_policy() {
-    let err = Config::load(example("kong-seed.yaml")).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
-    assert_eq!(err.path(), "services[0].plugins[1].config.policy");
-    assert_eq!(
-        err.position().map(|p| (p.line, p.column)),
-        Some((SEED_REFUSED_LINE, 19))
-    );
-    assert!(
-        err.message()
-            .contains("policy `redis` is not yet supported"),
-        "{err}"
-    );
-    assert!(err.origin().ends_with("examples/kong-seed.yaml"));
+fn the_kong_seed_loads_with_its_redis_policy() {
+    let config = Config::load(example("kong-seed.yaml")).unwrap_or_else(|err| panic!("{err}"));
+    let users = config.service("user-service").unwrap();
+    let plugins = config.plugins_for(users, &users.routes[0]);
+    let limits = plugins.rate_limiting.unwrap();
+    assert_eq!(limits.policy, Policy::Redis);
+    assert_eq!(limits.minute, Some(100));
+    // Kong's default: when Redis cannot be reached, the route keeps serving.
+    assert!(limits.fault_tolerant);
+    assert_eq!(limits.sync_rate, None);
+    // The flat redis_host/redis_port are read as Kong 3.6+ reads them: the redis block.
+    let redis = limits.redis.as_ref().unwrap();
+    assert_eq!((redis.host.as_str(), redis.port), ("redis", 6379));
+    assert_eq!(redis.timeout, Duration::from_millis(2000));
 }
 
 fn seed_text() -> String {
@@ -214,7 +213,7 @@ fn with_a_local_policy_the_seed_loads_everything_else_as_written() {
     let jwt = plugins.jwt.unwrap();
     assert!(!jwt.secret_is_base64);
     assert_eq!(jwt.key_claim_name, "iss");
-    // The flat redis_host/redis_port are read as Kong 3.6+ reads them: the redis block.
+    // The Redis block is still read, and unused with `policy: local`, as in Kong.
     let redis = plugins.rate_limiting.unwrap().redis.as_ref().unwrap();
     assert_eq!((redis.host.as_str(), redis.port), ("redis", 6379));
     // `$(uuid)` becomes a fresh UUID per request instead of Kong's empty value.

@@ -25,8 +25,9 @@
 //! URLs, paths, hosts, methods, header names and regexes; PEM keys that do not parse as a
 //! public key of their credential's algorithm; a longer rate-limit period with a lower
 //! limit; `limit_by: header` or `path` without `header_name` or `path`; `policy: redis`
-//! (without a `redis` block, as Kong does; with one, as not yet supported); and whatever
-//! Kong has that Sluicegate does not do, each with the reason.
+//! without a Redis `host` (as Kong does), `sync_rate` other than -1 without it, and Redis over
+//! TLS, Sentinel or Cluster; and whatever Kong has that Sluicegate does not do, each with the
+//! reason.
 //!
 //! Kong's defaults apply to every field left out; each type's documentation lists them with
 //! Sluicegate's deviations and extensions (the `circuit-breaker` plugin, JWT `leeway` and

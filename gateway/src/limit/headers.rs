@@ -13,6 +13,8 @@
 //! obeys it is admitted; its `RateLimit-Reset` and `t=` say the same. `hide_client_headers`
 //! drops everything but `Retry-After`, which a rejected client always needs.
 
+use std::time::Duration;
+
 use http::HeaderMap;
 use http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use sluicegate::{Decision, Remaining};
@@ -47,15 +49,41 @@ const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
-/// The seconds a client is told: until the binding window frees a unit, or, after a rejection,
-/// until the same request would be admitted. Rounded up, at least 1.
-fn wait_secs(decision: &Decision) -> u64 {
-    let exact = if decision.allowed() {
-        decision.reset_after()
-    } else {
-        decision.retry_after()
-    };
-    ceil_secs(exact).max(1)
+/// Where a client stands after one decision: what the headers report.
+///
+/// Usually read straight off an engine [`Decision`]; the Redis policy also builds one for a
+/// key it remembers as exhausted, whose wait has shrunk since Redis gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Standing {
+    /// Whether the request was admitted.
+    pub(crate) allowed: bool,
+    /// The binding window's index.
+    pub(crate) window: usize,
+    /// Units left in the binding window.
+    pub(crate) remaining: u64,
+    /// Until the binding window frees a unit (admitted), or until the same request would be
+    /// admitted (rejected).
+    pub(crate) wait: Duration,
+}
+
+impl From<&Decision> for Standing {
+    fn from(decision: &Decision) -> Self {
+        Self {
+            allowed: decision.allowed(),
+            window: decision.window(),
+            remaining: decision.remaining(),
+            wait: if decision.allowed() {
+                decision.reset_after()
+            } else {
+                decision.retry_after()
+            },
+        }
+    }
+}
+
+/// The seconds a client is told: [`Standing::wait`] rounded up, at least 1.
+fn wait_secs(standing: &Standing) -> u64 {
+    ceil_secs(standing.wait).max(1)
 }
 
 /// Precomputed header names and constant values for one set of limits.
@@ -99,9 +127,19 @@ impl HeaderPlan {
 
     /// Adds the headers for one decision.
     pub(crate) fn write(&self, headers: &mut HeaderMap, decision: &Decision, left: &Remaining) {
+        self.write_standing(headers, &Standing::from(decision), left);
+    }
+
+    /// Adds the headers for where a client stands, with what every window has left.
+    pub(crate) fn write_standing(
+        &self,
+        headers: &mut HeaderMap,
+        standing: &Standing,
+        left: &Remaining,
+    ) {
         if self.hidden {
-            if !decision.allowed() {
-                headers.insert(RETRY_AFTER, HeaderValue::from(wait_secs(decision)));
+            if !standing.allowed {
+                headers.insert(RETRY_AFTER, HeaderValue::from(wait_secs(standing)));
             }
             return;
         }
@@ -117,24 +155,24 @@ impl HeaderPlan {
         }
         let (binding, limit) = self
             .periods
-            .get(decision.window())
+            .get(standing.window)
             .map_or((Period::Second, 0), |p| (p.0, p.1));
-        let wait = wait_secs(decision);
+        let wait = wait_secs(standing);
         if families.draft {
             headers.insert(RATELIMIT_LIMIT, HeaderValue::from(limit));
-            headers.insert(RATELIMIT_REMAINING, HeaderValue::from(decision.remaining()));
+            headers.insert(RATELIMIT_REMAINING, HeaderValue::from(standing.remaining));
             headers.insert(RATELIMIT_RESET, HeaderValue::from(wait));
         }
         if families.ietf {
             if let Some(policy) = &self.policy {
                 headers.insert(RATELIMIT_POLICY, policy.clone());
             }
-            let item = format!("\"{}\";r={};t={wait}", binding.name(), decision.remaining());
+            let item = format!("\"{}\";r={};t={wait}", binding.name(), standing.remaining);
             if let Ok(value) = HeaderValue::try_from(item) {
                 headers.insert(RATELIMIT, value);
             }
         }
-        if !decision.allowed() {
+        if !standing.allowed {
             headers.insert(RETRY_AFTER, HeaderValue::from(wait));
         }
     }

@@ -41,6 +41,7 @@
 pub mod headers;
 mod key;
 pub mod period;
+pub mod redis;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -56,7 +57,7 @@ pub use period::Period;
 
 use crate::body::Body;
 use crate::reply;
-use headers::HeaderPlan;
+use headers::{HeaderPlan, Standing};
 
 /// What a rate limit enforces and how it answers; Kong's `rate-limiting` fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,18 +192,17 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let shared = &*self.shared;
-        let key = shared
-            .extractor
-            .key(&request)
-            .or_else(|| client_ip_key(&request))
-            .unwrap_or_else(|| b"i:unknown".to_vec());
+        let key = request_key(&shared.extractor, &request);
         let verdict = match shared.limiter.check_each(&key, 1) {
             Ok((decision, left)) if decision.allowed() => Some((decision, left)),
             Ok((decision, left)) => {
-                let settings = &shared.settings;
-                let mut response = reply::message(settings.error_code, &settings.error_message);
-                shared.plan.write(response.headers_mut(), &decision, &left);
-                return ResponseFuture::answered(response);
+                let standing = Standing::from(&decision);
+                return ResponseFuture::answered(rejection(
+                    &shared.settings,
+                    &shared.plan,
+                    &standing,
+                    &left,
+                ));
             }
             Err(err) if shared.settings.fault_tolerant => {
                 tracing::warn!(%err, "rate limit undecided; letting the request through");
@@ -210,15 +210,40 @@ where
             }
             Err(err) => {
                 tracing::error!(%err, "rate limit undecided; refusing the request");
-                return ResponseFuture::answered(reply::message(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "An unexpected error occurred",
-                ));
+                return ResponseFuture::answered(undecided_refusal());
             }
         };
         let headers = verdict.map(|(decision, left)| (shared.plan.clone(), decision, left));
         ResponseFuture::inner(self.inner.call(request), headers)
     }
+}
+
+/// The bucket a request counts in: the extractor's, else the client IP's.
+pub(crate) fn request_key<K: KeyExtractor, B>(extractor: &K, request: &Request<B>) -> Vec<u8> {
+    extractor
+        .key(request)
+        .or_else(|| client_ip_key(request))
+        .unwrap_or_else(|| b"i:unknown".to_vec())
+}
+
+/// The answer to a rejected request: `error_code`, the message, and the headers.
+pub(crate) fn rejection(
+    settings: &RateLimitSettings,
+    plan: &HeaderPlan,
+    standing: &Standing,
+    left: &Remaining,
+) -> Response<Body> {
+    let mut response = reply::message(settings.error_code, &settings.error_message);
+    plan.write_standing(response.headers_mut(), standing, left);
+    response
+}
+
+/// Kong's answer when a limit cannot be decided and `fault_tolerant` is off.
+pub(crate) fn undecided_refusal() -> Response<Body> {
+    reply::message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "An unexpected error occurred",
+    )
 }
 
 pin_project_lite::pin_project! {

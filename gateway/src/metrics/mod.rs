@@ -8,10 +8,16 @@
 //! - `sluicegate_ratelimit_decisions_total{plugin, decision}`: each rate limit's admitted and
 //!   rejected requests;
 //! - `sluicegate_breaker_state{service, state}`: 1 for each breaker's current state, 0 for the
-//!   others.
+//!   others;
+//! - for rate limits counted on Redis, who decided each request, Redis failures, syncs and
+//!   the state of the breaker around Redis (see [`RedisLimitMetrics`]).
 //!
 //! Recording is a few relaxed atomic additions per request, on counters allocated when the
 //! gateway starts; nothing on the request path takes a lock.
+
+mod redis_limit;
+
+pub use redis_limit::{DecisionSource, RedisLimitMetrics};
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -117,7 +123,11 @@ pub struct Metrics {
     routes: parking_lot::Mutex<Vec<Arc<RouteMetrics>>>,
     limits: parking_lot::Mutex<Vec<(String, StatsSource)>>,
     breakers: parking_lot::Mutex<Vec<(String, Arc<Breaker>)>>,
+    redis_limits: parking_lot::Mutex<Vec<RedisLimitEntry>>,
 }
+
+/// A rate limit counted on Redis: its plugin scope, counters, and the breaker around Redis.
+type RedisLimitEntry = (String, Arc<RedisLimitMetrics>, Arc<Breaker>);
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -138,6 +148,7 @@ impl Metrics {
             routes: parking_lot::Mutex::new(Vec::new()),
             limits: parking_lot::Mutex::new(Vec::new()),
             breakers: parking_lot::Mutex::new(Vec::new()),
+            redis_limits: parking_lot::Mutex::new(Vec::new()),
         }
     }
 
@@ -162,6 +173,38 @@ impl Metrics {
     /// Reports a breaker's state under `service`.
     pub fn add_breaker(&self, service: &str, breaker: Arc<Breaker>) {
         self.breakers.lock().push((service.to_owned(), breaker));
+    }
+
+    /// Reports a rate limit counted on Redis under `plugin`: its decisions also count in
+    /// `sluicegate_ratelimit_decisions_total`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sluicegate::breaker::{Breaker, BreakerConfig};
+    /// use sluicegate_gateway::metrics::{DecisionSource, Metrics, RedisLimitMetrics};
+    /// let metrics = Metrics::new();
+    /// let counters = Arc::new(RedisLimitMetrics::default());
+    /// let breaker = Arc::new(Breaker::new(BreakerConfig::new().consecutive_failures(3)).unwrap());
+    /// metrics.add_redis_limit("global", counters.clone(), breaker);
+    /// counters.decided(DecisionSource::Fallback, true);
+    /// let text = metrics.render();
+    /// assert!(text.contains(
+    ///     "sluicegate_ratelimit_redis_decisions_total{plugin=\"global\",source=\"fallback\",decision=\"allowed\"} 1"
+    /// ));
+    /// assert!(text.contains("sluicegate_ratelimit_decisions_total{plugin=\"global\",decision=\"allowed\"} 1"));
+    /// assert!(text.contains("sluicegate_ratelimit_redis_breaker_state{plugin=\"global\",state=\"closed\"} 1"));
+    /// ```
+    pub fn add_redis_limit(
+        &self,
+        plugin: &str,
+        counters: Arc<RedisLimitMetrics>,
+        breaker: Arc<Breaker>,
+    ) {
+        let reader = counters.clone();
+        self.add_limit(plugin, move || reader.stats());
+        self.redis_limits
+            .lock()
+            .push((plugin.to_owned(), counters, breaker));
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every counter.
@@ -245,24 +288,91 @@ impl Metrics {
         );
         out.push_str("# TYPE sluicegate_breaker_state gauge\n");
         for (service, breaker) in self.breakers.lock().iter() {
-            let current = breaker.state();
-            let service = escape(service);
-            for state in [
-                State::Closed,
-                State::Open,
-                State::HalfOpen,
-                State::ForcedOpen,
-                State::Disabled,
-            ] {
-                let on = u8::from(state == current);
-                let _ = writeln!(
-                    out,
-                    "sluicegate_breaker_state{{service=\"{service}\",state=\"{}\"}} {on}",
-                    state.as_str()
-                );
-            }
+            write_states(
+                &mut out,
+                "sluicegate_breaker_state",
+                "service",
+                service,
+                breaker,
+            );
         }
+        self.render_redis_limits(&mut out);
         out
+    }
+}
+
+impl Metrics {
+    fn render_redis_limits(&self, out: &mut String) {
+        let limits = self.redis_limits.lock();
+        if limits.is_empty() {
+            return;
+        }
+        let (mut decisions, mut failures, mut syncs) =
+            (String::new(), String::new(), String::new());
+        let mut families = redis_limit::Families {
+            decisions: &mut decisions,
+            failures: &mut failures,
+            syncs: &mut syncs,
+        };
+        for (plugin, counters, _) in limits.iter() {
+            counters.render_counters(&escape(plugin), &mut families);
+        }
+        for (name, kind, help, body) in [
+            (
+                "sluicegate_ratelimit_redis_decisions_total",
+                "counter",
+                "Requests of Redis-backed limits, by who decided them.",
+                &decisions,
+            ),
+            (
+                "sluicegate_ratelimit_redis_failures_total",
+                "counter",
+                "Calls to Redis that failed or timed out.",
+                &failures,
+            ),
+            (
+                "sluicegate_ratelimit_redis_syncs_total",
+                "counter",
+                "Keys whose locally admitted usage was pushed to Redis, or kept for later.",
+                &syncs,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            out.push_str(body);
+        }
+        out.push_str(
+            "# HELP sluicegate_ratelimit_redis_breaker_state The state of the circuit breaker around each limit's Redis (1 = current).\n",
+        );
+        out.push_str("# TYPE sluicegate_ratelimit_redis_breaker_state gauge\n");
+        for (plugin, _, breaker) in limits.iter() {
+            write_states(
+                out,
+                "sluicegate_ratelimit_redis_breaker_state",
+                "plugin",
+                plugin,
+                breaker,
+            );
+        }
+    }
+}
+
+/// One gauge sample per breaker state: 1 for the current one, 0 for the others.
+fn write_states(out: &mut String, metric: &str, label: &str, value: &str, breaker: &Breaker) {
+    let current = breaker.state();
+    let value = escape(value);
+    for state in [
+        State::Closed,
+        State::Open,
+        State::HalfOpen,
+        State::ForcedOpen,
+        State::Disabled,
+    ] {
+        let on = u8::from(state == current);
+        let _ = writeln!(
+            out,
+            "{metric}{{{label}=\"{value}\",state=\"{}\"}} {on}",
+            state.as_str()
+        );
     }
 }
 

@@ -5,8 +5,8 @@
 //! the breaker next to the upstream it guards. Plugins are resolved with Kong's precedence
 //! (route over service over global, per plugin name).
 //!
-//! State follows the plugin that configured it, as in Kong: one limiter per `rate-limiting`
-//! entry (a service-level limit is shared by the service's routes; a global one by every
+//! State follows the plugin that configured it, as in Kong: one limiter (or, with
+//! `policy: redis`, one Redis connection and key prefix) per `rate-limiting` entry (a service-level limit is shared by the service's routes; a global one by every
 //! route), one token cache per `jwt` entry. Breakers are per upstream: each service gets its
 //! own breaker from a global or service-level `circuit-breaker` entry, and a route-level entry
 //! gives that route one of its own.
@@ -18,15 +18,16 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use sluicegate::breaker::Breaker;
 use tower::ServiceBuilder;
-use tower::util::BoxCloneSyncService;
+use tower::util::{BoxCloneSyncService, Either};
 
 use crate::body::Body;
 use crate::breaker::CircuitBreakerLayer;
 use crate::config::{self, Config, Plugin, Route, RoutePath, Scheme, Service};
 use crate::correlation::CorrelationLayer;
 use crate::jwt::JwtAuthLayer;
+use crate::limit::redis::{RedisRateLimitLayer, RedisSettings};
 use crate::limit::{self, LimitBy, RateLimitLayer, RateLimitSettings};
-use crate::metrics::{Metrics, MetricsLayer};
+use crate::metrics::{Metrics, MetricsLayer, RedisLimitMetrics};
 use crate::peer::TrustedProxies;
 use crate::proxy::route::{HostPattern, PathPattern, RouteRule};
 use crate::proxy::{Proxy, Timeouts, Upstream};
@@ -60,6 +61,13 @@ pub enum BuildError {
         /// Why.
         error: sluicegate::ConfigError,
     },
+    /// A `rate-limiting` plugin counted on Redis could not be set up.
+    Redis {
+        /// Where the plugin applies.
+        scope: String,
+        /// Why.
+        error: crate::limit::redis::SetupError,
+    },
     /// A `circuit-breaker` plugin's settings were refused by the engine.
     Breaker {
         /// Where the plugin applies.
@@ -80,6 +88,9 @@ impl std::fmt::Display for BuildError {
             Self::Limit { scope, error } => {
                 write!(f, "rate-limiting plugin on {scope}: {error}")
             }
+            Self::Redis { scope, error } => {
+                write!(f, "rate-limiting plugin on {scope}: {error}")
+            }
             Self::Breaker { scope, error } => {
                 write!(f, "circuit-breaker plugin on {scope}: {error}")
             }
@@ -88,6 +99,9 @@ impl std::fmt::Display for BuildError {
 }
 
 impl std::error::Error for BuildError {}
+
+/// A `rate-limiting` entry's layer: counted in this process, or on Redis.
+type LimitLayer = Either<RateLimitLayer<LimitBy>, RedisRateLimitLayer<LimitBy>>;
 
 /// A route, ready to match and serve.
 pub(crate) struct BuiltRoute {
@@ -101,7 +115,7 @@ struct Shared<'a> {
     metrics: &'a Metrics,
     trusted: Arc<TrustedProxies>,
     jwt: Vec<(*const config::JwtPlugin, JwtAuthLayer)>,
-    limits: Vec<(*const config::RateLimitingPlugin, RateLimitLayer<LimitBy>)>,
+    limits: Vec<(*const config::RateLimitingPlugin, LimitLayer)>,
     breakers: Vec<((String, *const config::CircuitBreakerPlugin), Arc<Breaker>)>,
 }
 
@@ -281,19 +295,46 @@ impl Shared<'_> {
         service: &Service,
         route: &Route,
         plugin: &config::RateLimitingPlugin,
-    ) -> Result<RateLimitLayer<LimitBy>, BuildError> {
+    ) -> Result<LimitLayer, BuildError> {
         let key = std::ptr::from_ref(plugin);
         if let Some((_, layer)) = self.limits.iter().find(|(k, _)| *k == key) {
             return Ok(layer.clone());
         }
         let scope = scope(service, route, key.cast());
-        let layer = RateLimitLayer::new(limit_settings(plugin), limit_by(&plugin.limit_by))
-            .map_err(|error| BuildError::Limit {
-                scope: scope.clone(),
-                error,
-            })?;
-        let reader = layer.clone();
-        self.metrics.add_limit(&scope, move || reader.stats());
+        let layer = match (&plugin.policy, &plugin.redis) {
+            (config::Policy::Redis, Some(server)) => {
+                let redis = RedisSettings {
+                    server: server.clone(),
+                    sync_rate: plugin.sync_rate,
+                    prefix: format!("sluicegate:{}:", scope.replace(' ', "=")),
+                };
+                let counters = Arc::new(RedisLimitMetrics::default());
+                let layer = RedisRateLimitLayer::new(
+                    limit_settings(plugin),
+                    limit_by(&plugin.limit_by),
+                    &redis,
+                    counters.clone(),
+                )
+                .map_err(|error| BuildError::Redis {
+                    scope: scope.clone(),
+                    error,
+                })?;
+                let breaker = layer.policy().store().breaker().clone();
+                self.metrics.add_redis_limit(&scope, counters, breaker);
+                Either::Right(layer)
+            }
+            // Configuration refuses `policy: redis` without a server.
+            _ => {
+                let layer = RateLimitLayer::new(limit_settings(plugin), limit_by(&plugin.limit_by))
+                    .map_err(|error| BuildError::Limit {
+                        scope: scope.clone(),
+                        error,
+                    })?;
+                let reader = layer.clone();
+                self.metrics.add_limit(&scope, move || reader.stats());
+                Either::Left(layer)
+            }
+        };
         self.limits.push((key, layer.clone()));
         Ok(layer)
     }

@@ -6,7 +6,7 @@ use http::{HeaderName, StatusCode};
 use sluicegate::limiter::MAX_LIMIT;
 
 use crate::config::ErrorKind;
-use crate::config::decode::{At, Fields, Result};
+use crate::config::decode::{At, Fields, Result, is_off};
 use crate::config::names::check_uri_path;
 use crate::config::plugin::jwt::header_name;
 
@@ -41,6 +41,10 @@ pub enum LimitBy {
 pub enum Policy {
     /// In this gateway process: exact, with no network hop.
     Local,
+    /// In the Redis server of the plugin's `redis` block, shared by every gateway instance
+    /// that names it: exact across all of them, at one round trip per request (or local
+    /// admission reconciled every `sync_rate`). See [`crate::limit::redis`].
+    Redis,
 }
 
 /// Which rate-limit response headers to send.
@@ -57,27 +61,63 @@ pub enum RateLimitHeaders {
     Ietf,
 }
 
-/// A Redis server's address and options, as Kong's `redis` block gives them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A Redis server's address and credentials, as Kong's `redis` block (or its older flat
+/// `redis_*` keys) gives them.
+///
+/// Kong's defaults: `port` 6379, `timeout` 2000 ms, `database` 0. Without a `host` there is
+/// no Redis (Kong's exports spell an unused block out with `host: null`). `ssl: true` and
+/// Kong Enterprise's `sentinel_*` and `cluster_*` settings are refused: Sluicegate speaks plain
+/// TCP to one server. `ssl_verify` and `server_name` only matter with TLS and are ignored.
+///
+/// `Debug` never shows the password:
+///
+/// ```
+/// use sluicegate_gateway::config::{Config, Plugin};
+/// let config = Config::from_yaml(r#"
+/// _format_version: "3.0"
+/// plugins:
+///   - name: rate-limiting
+///     config:
+///       minute: 100
+///       policy: redis
+///       redis: {host: 10.0.0.5, username: gateway, password: s3cret}
+/// "#, "inline")?;
+/// let Plugin::RateLimiting(limits) = &config.plugins[0] else { unreachable!() };
+/// let redis = limits.redis.as_ref().unwrap();
+/// assert_eq!((redis.host.as_str(), redis.port, redis.database), ("10.0.0.5", 6379, 0));
+/// assert_eq!(redis.timeout, std::time::Duration::from_millis(2000));
+/// assert_eq!(redis.password.as_deref(), Some("s3cret"));
+/// assert!(!format!("{redis:?}").contains("s3cret"));
+/// # Ok::<(), sluicegate_gateway::config::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 pub struct RedisConfig {
-    /// The server's host.
+    /// The server's host name or IP address.
     pub host: String,
-    /// The server's port.
+    /// The server's port (default 6379).
     pub port: u16,
-    /// How long a command may take (default 2000 ms).
+    /// How long connecting, and each command, may take (default 2000 ms).
     pub timeout: Duration,
-    /// The ACL user name, if any.
+    /// The ACL user name, if any (Redis 6+); without one, the password is the `default`
+    /// user's (`requirepass`).
     pub username: Option<String>,
-    /// The password, if any.
+    /// The password, if any. Never printed.
     pub password: Option<String>,
     /// The database number (default 0).
     pub database: u32,
-    /// Whether to speak TLS.
-    pub ssl: bool,
-    /// Whether to verify the server's certificate.
-    pub ssl_verify: bool,
-    /// The TLS server name, if any.
-    pub server_name: Option<String>,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("timeout", &self.timeout)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("database", &self.database)
+            .finish()
+    }
 }
 
 /// The `rate-limiting` plugin: how many requests per period, counted per whom, and what
@@ -86,14 +126,17 @@ pub struct RedisConfig {
 /// Kong's fields and defaults: at least one of `second`, `minute`, `hour`, `day`, `month`,
 /// `year` (whole numbers of requests; a longer period may not have a lower limit);
 /// `limit_by` (`consumer`; also `credential`, `ip`, `service`, `header` with `header_name`,
-/// `path` with `path`); `policy` (`local`); `fault_tolerant` (true); `hide_client_headers`
-/// (false); `error_code` (429); `error_message` ("API rate limit exceeded"); a `redis` block
-/// (or Kong's deprecated `redis_host`, `redis_port`, ... keys). `sync_rate` is accepted
-/// only as Kong's default, -1.
+/// `path` with `path`); `policy` (`local`, or `redis` with a `redis` block that names a
+/// host: see [`RedisConfig`], which also reads Kong's deprecated `redis_host`, `redis_port`,
+/// ... keys); `fault_tolerant` (true); `hide_client_headers` (false); `error_code` (429);
+/// `error_message` ("API rate limit exceeded"); `sync_rate` (-1: every request is decided on
+/// Redis; a number of seconds, at least 0.02, only with `policy: redis`: requests are
+/// admitted locally and usage is reconciled with Redis that often).
 ///
 /// Deviations: limits must be integers (Kong takes fractions); `policy: cluster` is refused
-/// (Kong refuses it too without a database), and `policy: redis` is refused as not yet
-/// supported. Limits count over exact sliding windows (see [`Period`]).
+/// (Kong refuses it too without a database). Limits count over exact sliding windows (see
+/// [`Period`]), on Redis too; with `fault_tolerant`, a Redis outage falls back to limits
+/// counted in each gateway instance instead of no limits (see [`crate::limit::redis`]).
 ///
 /// Extension: `headers` chooses the response headers among `x-ratelimit`, `ratelimit` and
 /// `ietf` (see [`RateLimitHeaders`]; default all three). `hide_client_headers` hides them
@@ -141,8 +184,12 @@ pub struct RateLimitingPlugin {
     pub error_code: StatusCode,
     /// The message in a rejected request's JSON body.
     pub error_message: String,
-    /// The Redis server, for `policy: redis`.
+    /// The Redis server, for `policy: redis` (read, and unused, with `policy: local`, as in
+    /// Kong).
     pub redis: Option<RedisConfig>,
+    /// Kong's `sync_rate` for `policy: redis`: `None` (Kong's -1) decides every request on
+    /// Redis; `Some(period)` admits locally and reconciles usage with Redis every `period`.
+    pub sync_rate: Option<Duration>,
     /// Which headers to send (extension).
     pub headers: Vec<RateLimitHeaders>,
 }
@@ -192,13 +239,9 @@ impl RateLimitingPlugin {
             "API rate limit exceeded".to_owned(),
             |at| at.str().map(str::to_owned),
         )?;
-        f.opt("sync_rate", |at| {
-            if at.number()? == -1.0 {
-                Ok(())
-            } else {
-                Err(at.invalid("sync_rate can only be used with the redis policy"))
-            }
-        })?;
+        let sync_rate = f
+            .opt("sync_rate", |at| decode_sync_rate(at, policy))?
+            .flatten();
         let headers = f.or(
             "headers",
             vec![
@@ -242,6 +285,7 @@ impl RateLimitingPlugin {
             error_code,
             error_message,
             redis,
+            sync_rate,
             headers,
         })
     }
@@ -324,22 +368,55 @@ fn decode_policy(at: Option<&At<'_>>, has_redis: bool) -> Result<Policy> {
         Choice::Cluster => Err(at.error(
             ErrorKind::Unsupported,
             "policy `cluster` keeps counters in Kong's database, which a declarative \
-             configuration does not have (Kong refuses it without one too); use `local`",
+             configuration does not have (Kong refuses it without one too); use `local`, or \
+             `redis` to share limits between gateway instances",
         )),
         Choice::Redis if !has_redis => Err(at.invalid(
-            "policy `redis` needs a `redis` block with `host` and `port`; Kong refuses it \
-             without one too",
+            "policy `redis` needs a `redis` block with a `host`; Kong refuses it without \
+             one too",
         )),
-        Choice::Redis => Err(at.error(
-            ErrorKind::Unsupported,
-            "policy `redis` is not yet supported by Sluicegate; use `local`, which counts \
-             exactly within this gateway process",
-        )),
+        Choice::Redis => Ok(Policy::Redis),
     }
 }
 
+/// Kong's shortest `sync_rate`, in seconds.
+const MIN_SYNC_RATE: f64 = 0.02;
+
+/// Kong's `sync_rate`: -1 (synchronous, `None`) or at least [`MIN_SYNC_RATE`] seconds, and
+/// only with the redis policy.
+fn decode_sync_rate(at: &At<'_>, policy: Policy) -> Result<Option<Duration>> {
+    let seconds = at.number()?;
+    if seconds == -1.0 {
+        return Ok(None);
+    }
+    if policy != Policy::Redis {
+        return Err(at.invalid("sync_rate can only be used with the redis policy"));
+    }
+    if seconds < MIN_SYNC_RATE {
+        return Err(at.invalid(format!(
+            "sync_rate must be at least {MIN_SYNC_RATE} (seconds), or -1 to decide every \
+             request on Redis"
+        )));
+    }
+    Duration::try_from_secs_f64(seconds)
+        .map(Some)
+        .map_err(|_| at.invalid(format!("sync_rate {seconds} is not a duration in seconds")))
+}
+
+/// Kong Enterprise's settings for Redis Sentinel and Redis Cluster, refused when set.
+const TOPOLOGY_KEYS: [&str; 7] = [
+    "sentinel_master",
+    "sentinel_role",
+    "sentinel_nodes",
+    "sentinel_username",
+    "sentinel_password",
+    "cluster_nodes",
+    "cluster_max_redirections",
+];
+
 impl RedisConfig {
-    /// Reads the `redis` block, folding in Kong's deprecated flat `redis_*` keys.
+    /// Reads the `redis` block, folding in Kong's deprecated flat `redis_*` keys. `None` when
+    /// no host is given.
     fn decode(plugin: &mut Fields<'_>) -> Result<Option<Self>> {
         let block_at = plugin.get("redis");
         let mut block = block_at.as_ref().map(At::fields).transpose()?;
@@ -353,34 +430,54 @@ impl RedisConfig {
         let ssl = field("ssl", "redis_ssl")?;
         let ssl_verify = field("ssl_verify", "redis_ssl_verify")?;
         let server_name = field("server_name", "redis_server_name")?;
+        if let Some(at) = ssl
+            && at.bool()?
+        {
+            return Err(at.error(
+                ErrorKind::Unsupported,
+                "`ssl: true` is not supported: Sluicegate speaks plain TCP to Redis; keep \
+                 Redis on a private network or behind a local TLS tunnel",
+            ));
+        }
+        ssl_verify.map(|at| at.bool()).transpose()?;
+        optional_text(server_name)?;
+        if let Some(block) = &mut block {
+            for key in TOPOLOGY_KEYS {
+                block.unsupported(
+                    key,
+                    is_off,
+                    "Sluicegate talks to one Redis server (`host` and `port`), not through \
+                     Sentinel or Redis Cluster",
+                )?;
+            }
+        }
         if let Some(block) = block {
             block.finish()?;
         }
-        let (host, port) = match (host, port) {
-            (None, None) => return Ok(None),
-            (Some(host), Some(port)) => (host.non_empty_string()?, port.integer(1..=u16::MAX)?),
-            (Some(given), None) | (None, Some(given)) => {
-                return Err(
-                    given.error(ErrorKind::MissingKey, "Redis needs both `host` and `port`")
-                );
-            }
+        let port = port
+            .map(|at| at.integer(1..=u16::MAX))
+            .transpose()?
+            .unwrap_or(6379);
+        let timeout = timeout
+            .map(|at| at.integer(1..=(1u64 << 31) - 2).map(Duration::from_millis))
+            .transpose()?
+            .unwrap_or(Duration::from_millis(2_000));
+        let username = optional_text(username)?;
+        let password = optional_text(password)?;
+        let database = database
+            .map(|at| at.integer(0..=u32::MAX))
+            .transpose()?
+            .unwrap_or(0);
+        let Some(host) = host else {
+            return Ok(None);
         };
         Ok(Some(RedisConfig {
-            host,
+            host: host.non_empty_string()?,
             port,
-            timeout: timeout
-                .map(|at| at.integer(1..=(1u64 << 31) - 2).map(Duration::from_millis))
-                .transpose()?
-                .unwrap_or(Duration::from_millis(2_000)),
-            username: optional_text(username)?,
-            password: optional_text(password)?,
-            database: database
-                .map(|at| at.integer(0..=u32::MAX))
-                .transpose()?
-                .unwrap_or(0),
-            ssl: ssl.map(|at| at.bool()).transpose()?.unwrap_or(false),
-            ssl_verify: ssl_verify.map(|at| at.bool()).transpose()?.unwrap_or(false),
-            server_name: optional_text(server_name)?,
+            timeout,
+            username,
+            password,
+            database,
         }))
     }
 }

@@ -1,0 +1,236 @@
+//! The gateway's connection to one Redis server, built from a plugin's `redis` block.
+//!
+//! One [`RedisConnection`] per `rate-limiting` entry, shared by every request and every
+//! worker thread: a single multiplexed connection (`redis::aio::ConnectionManager`) on which
+//! concurrent commands are pipelined, so a thousand requests in flight cost one socket, not a
+//! thousand. It logs in with the block's `username` and `password`, selects its `database`,
+//! and gives connecting and each command Kong's `timeout`.
+//!
+//! The connection is made on first use, not when the gateway starts: a gateway whose Redis is
+//! down or not yet resolvable still starts and serves (with `fault_tolerant`, on its local
+//! fallback). After a lost connection, the next command reconnects by itself; a connection
+//! refused for its credentials is also made afresh on the next command, so fixing a user on
+//! the server needs no gateway restart. How often the next command comes while Redis is down
+//! is the circuit breaker's business ([`super::guard`]), not this module's.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{
+    Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline, RedisError, RedisFuture,
+    RedisResult, Value,
+};
+
+use crate::config::RedisConfig;
+
+/// A lazily made, self-healing, multiplexed connection to one Redis server; cheap to clone.
+///
+/// ```
+/// use sluicegate_gateway::config::{Config, Plugin};
+/// use sluicegate_gateway::limit::redis::RedisConnection;
+/// let config = Config::from_yaml(r#"
+/// _format_version: "3.0"
+/// plugins:
+///   - name: rate-limiting
+///     config: {minute: 10, policy: redis, redis: {host: 127.0.0.1, port: 6390, database: 2}}
+/// "#, "inline")?;
+/// let Plugin::RateLimiting(limits) = &config.plugins[0] else { unreachable!() };
+/// // Nothing is dialled yet: this works with no Redis running.
+/// let connection = RedisConnection::new(limits.redis.as_ref().unwrap())?;
+/// assert_eq!(connection.endpoint(), "127.0.0.1:6390/2");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct RedisConnection {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    timeout: Duration,
+    endpoint: String,
+    database: i64,
+    manager: RwLock<Option<ConnectionManager>>,
+}
+
+impl fmt::Debug for RedisConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConnection")
+            .field("endpoint", &self.inner.endpoint)
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisConnection {
+    /// A connection to the server `config` names; nothing is dialled until the first command.
+    pub fn new(config: &RedisConfig) -> Result<Self, RedisError> {
+        let info = ConnectionAddr::Tcp(config.host.clone(), config.port).into_connection_info()?;
+        let mut redis = info.redis_settings().clone();
+        if let Some(username) = &config.username {
+            redis = redis.set_username(username);
+        }
+        if let Some(password) = &config.password {
+            redis = redis.set_password(password);
+        }
+        redis = redis.set_db(i64::from(config.database));
+        let info = info.set_redis_settings(redis);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client: Client::open(info)?,
+                timeout: config.timeout,
+                endpoint: format!("{}:{}/{}", config.host, config.port, config.database),
+                database: i64::from(config.database),
+                manager: RwLock::new(None),
+            }),
+        })
+    }
+
+    /// `host:port/database`, for messages (never the credentials).
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// Kong's `timeout`: the longest a connection attempt or a command may take.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Asks the server for `PONG`: connects, logs in and selects the database if need be.
+    ///
+    /// The error says what went wrong in an operator's words (see [`ConnectionError`]).
+    pub async fn ping(&self) -> Result<(), ConnectionError> {
+        let mut connection = self.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .map(drop)
+            .map_err(|error| self.error(error))
+    }
+
+    /// `error`, told which server it came from.
+    pub fn error(&self, error: RedisError) -> ConnectionError {
+        ConnectionError {
+            endpoint: self.inner.endpoint.clone(),
+            error,
+        }
+    }
+
+    /// The shared manager, made on first use. Must run inside a Tokio runtime, as the manager
+    /// spawns its connection task there.
+    fn manager(&self) -> RedisResult<ConnectionManager> {
+        if let Some(manager) = &*self.inner.manager.read() {
+            return Ok(manager.clone());
+        }
+        let mut slot = self.inner.manager.write();
+        if let Some(manager) = &*slot {
+            return Ok(manager.clone());
+        }
+        let timeout = self.inner.timeout;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            // One attempt per reconnection: the breaker, not a retry loop, paces the next.
+            .set_number_of_retries(0);
+        let manager = ConnectionManager::new_lazy_with_config(self.inner.client.clone(), config)?;
+        *slot = Some(manager.clone());
+        Ok(manager)
+    }
+
+    /// Drops the manager after an error it does not recover from by itself (credentials
+    /// refused while connecting), so the next command connects afresh.
+    fn after<T>(&self, result: &RedisResult<T>) {
+        if let Err(error) = result
+            && error.kind() == redis::ErrorKind::AuthenticationFailed
+        {
+            self.inner.manager.write().take();
+        }
+    }
+}
+
+impl ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move {
+            let result = self.manager()?.send_packed_command(cmd).await;
+            self.after(&result);
+            result
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            let result = self
+                .manager()?
+                .send_packed_commands(pipeline, offset, count)
+                .await;
+            self.after(&result);
+            result
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.inner.database
+    }
+}
+
+/// A Redis failure, with the server it came from and a hint at the usual cause.
+///
+/// Its text never holds a password: the client's errors name the failure, not the
+/// credentials, and the endpoint is `host:port/database`.
+#[derive(Debug)]
+pub struct ConnectionError {
+    endpoint: String,
+    error: RedisError,
+}
+
+impl ConnectionError {
+    /// The client's error.
+    pub fn redis_error(&self) -> &RedisError {
+        &self.error
+    }
+
+    /// What an operator should look at first.
+    fn hint(&self) -> &'static str {
+        let error = &self.error;
+        match (error.kind(), error.code()) {
+            (redis::ErrorKind::AuthenticationFailed, _) | (_, Some("WRONGPASS")) => {
+                "the server refused the credentials; check `redis.username` and `redis.password`"
+            }
+            (_, Some("NOAUTH")) => "the server wants a password; set `redis.password`",
+            (_, Some("NOPERM")) => {
+                "the user may not run what the limiter needs (EVALSHA, EVAL, SCRIPT LOAD, TIME); \
+                 widen its ACL"
+            }
+            _ if error.is_timeout() => "no answer within `redis.timeout`",
+            _ if error.is_connection_refusal() => "nothing accepts connections there",
+            _ if error.is_io_error() => "the connection failed",
+            _ => "the server answered with an error",
+        }
+    }
+}
+
+impl fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Redis at {}: {}: {}",
+            self.endpoint,
+            self.hint(),
+            self.error
+        )
+    }
+}
+
+impl std::error::Error for ConnectionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}

@@ -1,0 +1,102 @@
+//! The gateway's Redis connection against a real `redis-server`: a password, an ACL user, a
+//! database, and clear errors for wrong credentials or no server at all.
+
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
+
+use std::time::Duration;
+
+use redis_server::RedisServer;
+use sluicegate_gateway::config::RedisConfig;
+use sluicegate_gateway::limit::redis::RedisConnection;
+
+fn config(port: u16, username: Option<&str>, password: Option<&str>) -> RedisConfig {
+    RedisConfig {
+        host: "127.0.0.1".into(),
+        port,
+        timeout: Duration::from_millis(2_000),
+        username: username.map(Into::into),
+        password: password.map(Into::into),
+        database: 0,
+    }
+}
+
+async fn ping(config: &RedisConfig) -> Result<(), String> {
+    let connection = RedisConnection::new(config).expect("a valid address");
+    tokio::time::timeout(Duration::from_secs(10), connection.ping())
+        .await
+        .expect("an answer within the deadline")
+        .map_err(|err| err.to_string())
+}
+
+#[tokio::test]
+async fn the_requirepass_password_logs_in_and_a_wrong_one_is_named() {
+    let Some(server) = RedisServer::start_with(&["--requirepass", "gate-pass-1"]) else {
+        return;
+    };
+    ping(&config(server.port(), None, Some("gate-pass-1")))
+        .await
+        .expect("the right password logs in");
+    let wrong = ping(&config(server.port(), None, Some("not-it-42")))
+        .await
+        .unwrap_err();
+    assert!(wrong.contains("refused the credentials"), "{wrong}");
+    assert!(
+        wrong.contains(&format!("127.0.0.1:{}/0", server.port())),
+        "{wrong}"
+    );
+    assert!(!wrong.contains("not-it-42"), "the password leaked: {wrong}");
+    let none = ping(&config(server.port(), None, None)).await.unwrap_err();
+    assert!(none.contains("wants a password"), "{none}");
+}
+
+#[tokio::test]
+async fn an_acl_user_logs_in_with_its_name_and_password() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let created = server.command(&[
+        "ACL",
+        "SETUSER",
+        "limiter",
+        "on",
+        ">acl-pass-7",
+        "~*",
+        "+@all",
+    ]);
+    assert_eq!(created, "+OK\r\n");
+    ping(&config(server.port(), Some("limiter"), Some("acl-pass-7")))
+        .await
+        .expect("the ACL user logs in");
+    let wrong = ping(&config(server.port(), Some("limiter"), Some("acl-pass-8")))
+        .await
+        .unwrap_err();
+    assert!(
+        wrong.contains("check `redis.username` and `redis.password`"),
+        "{wrong}"
+    );
+    assert!(
+        !wrong.contains("acl-pass-8"),
+        "the password leaked: {wrong}"
+    );
+    // Fixing the user on the server needs no new connection object: the next command
+    // connects afresh.
+    let connection =
+        RedisConnection::new(&config(server.port(), Some("limiter"), Some("acl-pass-8"))).unwrap();
+    assert!(connection.ping().await.is_err());
+    server.command(&["ACL", "SETUSER", "limiter", ">acl-pass-8"]);
+    connection.ping().await.expect("the widened user logs in");
+}
+
+#[tokio::test]
+async fn no_server_is_a_refused_connection_within_the_timeout() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let err = ping(&config(port, None, None)).await.unwrap_err();
+    assert!(
+        err.contains("nothing accepts connections there") || err.contains("connection failed"),
+        "{err}"
+    );
+}
