@@ -7,8 +7,11 @@
 //! windows change starts on fresh keys, and the old ones expire by themselves. Limits are not
 //! part of it: raising or lowering a limit keeps every client's history.
 //!
-//! A client key holding `}` still gets one slot: Redis hashes everything between the first `{`
-//! and the first `}` after it, which is the same text for every key of that client.
+//! A client key holding `}` after its first byte still gets one slot: Redis hashes everything
+//! between the first `{` and the first `}` after it, the same text for both keys of that client.
+//! An empty client key, or one starting with `}`, makes an empty tag, which Redis Cluster ignores:
+//! its two keys may then land in different slots (a single server does not care). Hosts that
+//! run on a Cluster give every client key a non-empty prefix, as the gateway does (`c:`, `i:`).
 
 use crate::limiter::window::Span;
 
