@@ -33,6 +33,14 @@ async fn connect(url: &str) -> MultiplexedConnection {
         .unwrap()
 }
 
+/// Runs `test` against a fresh `redis-server` (skipped, loudly, where none is installed).
+fn on_redis(test: impl AsyncFnOnce(&RedisServer)) {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    runtime().block_on(test(&server));
+}
+
 /// A prefix no other limiter of this test run uses.
 fn fresh_prefix() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -254,11 +262,7 @@ fn per_second(limit: u64) -> Window {
 
 #[test]
 fn many_hosts_checking_one_key_at_once_admit_exactly_the_limit() {
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    let rt = runtime();
-    rt.block_on(async {
+    on_redis(async |server| {
         let prefix = fresh_prefix();
         // Four hosts, each with its own connection, 400 checks in flight, a limit of 150.
         let mut hosts = Vec::new();
@@ -285,11 +289,7 @@ fn many_hosts_checking_one_key_at_once_admit_exactly_the_limit() {
 
 #[test]
 fn a_rejected_request_records_nothing() {
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    let rt = runtime();
-    rt.block_on(async {
+    on_redis(async |server| {
         let limiter = RedisLimiter::builder()
             .window(per_second(2))
             .prefix(fresh_prefix())
@@ -322,11 +322,7 @@ fn a_rejected_request_records_nothing() {
 
 #[test]
 fn the_servers_clock_decides_and_a_key_lives_as_long_as_its_longest_window() {
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    let rt = runtime();
-    rt.block_on(async {
+    on_redis(async |server| {
         let limiter = RedisLimiter::builder()
             .window(per_second(1))
             .window(Window::per_minute(10))
@@ -352,11 +348,7 @@ fn the_servers_clock_decides_and_a_key_lives_as_long_as_its_longest_window() {
 
 #[test]
 fn a_server_that_lost_the_script_gets_it_again() {
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    let rt = runtime();
-    rt.block_on(async {
+    on_redis(async |server| {
         let limiter = RedisLimiter::builder()
             .window(per_second(5))
             .prefix(fresh_prefix())
@@ -619,11 +611,7 @@ fn both_stores_serve_code_written_against_store() {
 
 #[test]
 fn recording_past_the_limit_leaves_nothing_until_it_drains() {
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    let rt = runtime();
-    rt.block_on(async {
+    on_redis(async |server| {
         let limiter = RedisLimiter::builder()
             .window(Window::per_minute(5))
             .prefix(fresh_prefix())
@@ -647,11 +635,7 @@ fn older_entries_outlive_their_chunk_until_every_cursor_has_passed_them() {
     // Cursors move only when a check runs. Here two entries move to the hash at once, the
     // client is quiet until they have left the window, and its next check must still read them
     // to move past them: the hash has to outlive its last write by more than one window.
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    let rt = runtime();
-    rt.block_on(async {
+    on_redis(async |server| {
         let limiter = RedisLimiter::builder()
             .window(Window::per_second(3))
             .prefix(fresh_prefix())
@@ -675,11 +659,7 @@ fn older_entries_outlive_their_chunk_until_every_cursor_has_passed_them() {
 fn a_client_whose_older_entries_were_evicted_starts_afresh() {
     // Under `maxmemory`, Redis may evict a client's hash and keep its state. The log is then
     // damaged: the client starts again from nothing instead of failing every check.
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    let rt = runtime();
-    rt.block_on(async {
+    on_redis(async |server| {
         let limiter = RedisLimiter::builder()
             .window(Window::per_minute(5))
             .prefix(fresh_prefix())
