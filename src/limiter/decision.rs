@@ -1,5 +1,6 @@
 //! The answer to a check.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::clock::{self, Tick};
@@ -99,8 +100,11 @@ impl Decision {
 /// assert_eq!(remaining.iter().collect::<Vec<_>>(), [1, 0]);
 /// assert_eq!(remaining.len(), 2);
 /// assert_eq!(remaining.get(2), None);
+/// // Shown as the list of figures, one per window.
+/// assert_eq!(format!("{remaining:?}"), "[1, 0]");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// Equality and hashing may look at the whole array: slots past `len` are always zero.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Remaining {
     pub(crate) counts: [u32; MAX_WINDOWS],
     len: u8,
@@ -138,5 +142,11 @@ impl Remaining {
     /// Whether there are no windows (never true of a built limiter's result).
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl fmt::Debug for Remaining {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
     }
 }
