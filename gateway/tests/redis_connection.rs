@@ -1,5 +1,6 @@
 //! The gateway's Redis connection against a real `redis-server`: a password, an ACL user, a
-//! database, and clear errors for wrong credentials or no server at all.
+//! database, clear errors for wrong credentials, a refused database or no
+//! server at all, and recovery once the server is fixed.
 
 #[path = "../../tests/support/redis_server.rs"]
 mod redis_server;
@@ -99,4 +100,89 @@ async fn no_server_is_a_refused_connection_within_the_timeout() {
         err.contains("nothing accepts connections there") || err.contains("connection failed"),
         "{err}"
     );
+}
+
+/// An ACL user `limiter` (password `acl-pass-7`, every command and key) plus `rules`.
+fn acl_user(server: &RedisServer, rules: &[&str]) {
+    let mut words = vec![
+        "ACL",
+        "SETUSER",
+        "limiter",
+        "on",
+        ">acl-pass-7",
+        "~*",
+        "+@all",
+    ];
+    words.extend_from_slice(rules);
+    assert_eq!(server.command(&words), "+OK\r\n");
+}
+
+fn limiter_in_database_1(port: u16) -> RedisConfig {
+    RedisConfig {
+        database: 1,
+        ..config(port, Some("limiter"), Some("acl-pass-7"))
+    }
+}
+
+#[tokio::test]
+async fn a_refused_select_is_named_and_retried_once_the_user_may_select() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    acl_user(&server, &["-select"]);
+    let connection = RedisConnection::new(&limiter_in_database_1(server.port())).unwrap();
+    for _ in 0..2 {
+        let refused = connection.ping().await.unwrap_err().to_string();
+        assert!(
+            refused.contains("refused to select `redis.database`"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains(&format!("127.0.0.1:{}/1", server.port())),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("acl-pass-7"),
+            "the password leaked: {refused}"
+        );
+    }
+    // Fixing the user on the server needs no new connection object.
+    acl_user(&server, &["+select"]);
+    connection
+        .ping()
+        .await
+        .expect("the next command connects afresh and selects the database");
+}
+
+#[tokio::test]
+async fn a_select_refused_on_reconnecting_is_retried_once_the_user_may_select() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    acl_user(&server, &[]);
+    let connection = RedisConnection::new(&limiter_in_database_1(server.port())).unwrap();
+    connection.ping().await.expect("the user may select");
+    // The user loses SELECT and its connection: the reconnection is refused, on a connection
+    // that has already served commands.
+    acl_user(&server, &["-select"]);
+    let killed = server.command(&["CLIENT", "KILL", "USER", "limiter"]);
+    assert_eq!(killed, ":1\r\n");
+    let mut refused = Vec::new();
+    for _ in 0..5 {
+        let error = connection.ping().await.unwrap_err().to_string();
+        let select = error.contains("refused to select `redis.database`");
+        refused.push(error);
+        if select {
+            break;
+        }
+    }
+    assert!(
+        refused.last().unwrap().contains("refused to select"),
+        "{refused:#?}"
+    );
+    acl_user(&server, &["+select"]);
+    connection
+        .ping()
+        .await
+        .expect("the next command connects afresh and selects the database");
 }
