@@ -1,5 +1,5 @@
 //! The gateway's Redis connection against a real `redis-server`: a password, an ACL user, a
-//! database, clear errors for wrong credentials, a refused database or no
+//! database, clear errors for wrong credentials, a missing password, a refused database or no
 //! server at all, and recovery once the server is fixed.
 
 #[path = "../../tests/support/redis_server.rs"]
@@ -8,8 +8,10 @@ mod redis_server;
 use std::time::Duration;
 
 use redis_server::RedisServer;
+use sluicegate::Window;
+use sluicegate::redis::RedisLimiter;
 use sluicegate_gateway::config::RedisConfig;
-use sluicegate_gateway::limit::redis::RedisConnection;
+use sluicegate_gateway::limit::redis::{Guarded, GuardedStore, RedisConnection};
 
 fn config(port: u16, username: Option<&str>, password: Option<&str>) -> RedisConfig {
     RedisConfig {
@@ -185,4 +187,34 @@ async fn a_select_refused_on_reconnecting_is_retried_once_the_user_may_select() 
         .ping()
         .await
         .expect("the next command connects afresh and selects the database");
+}
+
+#[tokio::test]
+async fn a_missing_password_is_named_on_a_limiter_check() {
+    let Some(server) = RedisServer::start_with(&["--requirepass", "gate-pass-1"]) else {
+        return;
+    };
+    // As the gateway's `policy: redis` builds it: the engine's limiter on the gateway's
+    // connection, behind the breaker. Its script call has more than 10 arguments, which
+    // Redis 7 answers, for a client that has not logged in, with a protocol error instead of
+    // NOAUTH.
+    let connection = RedisConnection::new(&config(server.port(), None, None)).unwrap();
+    let limiter = RedisLimiter::builder()
+        .window(Window::per_minute(10))
+        .build(connection)
+        .unwrap();
+    let store = GuardedStore::new(limiter, |_| {});
+    let Guarded::Unavailable(unavailable) = store.check(b"client-1").await else {
+        panic!("checked without a password");
+    };
+    let text = unavailable.to_string();
+    assert!(
+        text.contains("the server wants a password; set `redis.password`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("127.0.0.1:{}/0", server.port())),
+        "{text}"
+    );
+    assert!(!text.contains("gate-pass-1"), "the password leaked: {text}");
 }

@@ -206,6 +206,9 @@ impl ConnectionLike for RedisConnection {
     }
 }
 
+/// The hint for a server that wants a password and was given none.
+const WANTS_PASSWORD: &str = "the server wants a password; set `redis.password`";
+
 /// A Redis failure, with the server it came from and a hint at the usual cause.
 ///
 /// Its text never holds a password: the client's errors name the failure, not the
@@ -229,7 +232,17 @@ impl ConnectionError {
             (redis::ErrorKind::AuthenticationFailed, _) | (_, Some("WRONGPASS")) => {
                 "the server refused the credentials; check `redis.username` and `redis.password`"
             }
-            (_, Some("NOAUTH")) => "the server wants a password; set `redis.password`",
+            (_, Some("NOAUTH")) => WANTS_PASSWORD,
+            // Redis 7 answers a client that has not logged in with this instead of NOAUTH, and
+            // hangs up, when a command has more than 10 arguments (as the limiter's script
+            // call has) or an argument over 16 KiB.
+            (_, Some("ERR"))
+                if error.detail().is_some_and(|detail| {
+                    detail.starts_with("Protocol error: unauthenticated")
+                }) =>
+            {
+                WANTS_PASSWORD
+            }
             // Past the credentials (above), what a server refuses while a connection is set up
             // is its SELECT.
             (redis::ErrorKind::Server(_), _) if setup_failed(error) => {
