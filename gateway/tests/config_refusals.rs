@@ -390,6 +390,34 @@ fn rate_limits_that_contradict_themselves_or_need_what_is_missing() {
             "expected an integer",
         ),
         case(
+            "_format_version: \"3.0\"\nplugins:\n  - name: rate-limiting\n    config:\n      minute: .inf\n",
+            WrongType,
+            "plugins[0].config.minute",
+            5,
+            "expected an integer, found an infinite number (.inf)",
+        ),
+        case(
+            "_format_version: \"3.0\"\nplugins:\n  - name: rate-limiting\n    config: {hour: -.inf}\n",
+            WrongType,
+            "plugins[0].config.hour",
+            4,
+            "found an infinite number (-.inf)",
+        ),
+        case(
+            "_format_version: \"3.0\"\nplugins:\n  - name: rate-limiting\n    config: {day: .NaN}\n",
+            WrongType,
+            "plugins[0].config.day",
+            4,
+            "found not a number (.nan)",
+        ),
+        case(
+            "_format_version: \"3.0\"\nplugins:\n  - name: rate-limiting\n    config:\n      minute: 5\n      policy: redis\n      redis: {host: 127.0.0.1}\n      sync_rate: .nan\n",
+            Invalid,
+            "plugins[0].config.sync_rate",
+            8,
+            "must be a finite number",
+        ),
+        case(
             "_format_version: \"3.0\"\nplugins:\n  - name: rate-limiting\n    config:\n      minute: 5\n      limit_by: header\n",
             MissingKey,
             "plugins[0].config.limit_by",
@@ -689,6 +717,13 @@ fn breakers_the_engine_refuses_point_at_the_setting() {
             "plugins[0].config.backoff",
             5,
             "",
+        ),
+        case(
+            "_format_version: \"3.0\"\nplugins:\n  - name: circuit-breaker\n    config:\n      failure_rate: 1e999\n      window: {calls: 20}\n",
+            Invalid,
+            "plugins[0].config.failure_rate",
+            5,
+            "must be a finite number",
         ),
         case(
             "_format_version: \"3.0\"\nplugins:\n  - name: circuit-breaker\n    config:\n      jitter: 2\n",

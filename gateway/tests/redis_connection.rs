@@ -1,5 +1,6 @@
 //! The gateway's Redis connection against a real `redis-server`: a password, an ACL user, a
-//! database, and clear errors for wrong credentials or no server at all.
+//! database, clear errors for wrong credentials, a missing password, a refused database or no
+//! server at all, and recovery once the server is fixed.
 
 #[path = "../../tests/support/redis_server.rs"]
 mod redis_server;
@@ -7,8 +8,10 @@ mod redis_server;
 use std::time::Duration;
 
 use redis_server::RedisServer;
+use sluicegate::Window;
+use sluicegate::redis::RedisLimiter;
 use sluicegate_gateway::config::RedisConfig;
-use sluicegate_gateway::limit::redis::RedisConnection;
+use sluicegate_gateway::limit::redis::{Guarded, GuardedStore, RedisConnection};
 
 fn config(port: u16, username: Option<&str>, password: Option<&str>) -> RedisConfig {
     RedisConfig {
@@ -99,4 +102,119 @@ async fn no_server_is_a_refused_connection_within_the_timeout() {
         err.contains("nothing accepts connections there") || err.contains("connection failed"),
         "{err}"
     );
+}
+
+/// An ACL user `limiter` (password `acl-pass-7`, every command and key) plus `rules`.
+fn acl_user(server: &RedisServer, rules: &[&str]) {
+    let mut words = vec![
+        "ACL",
+        "SETUSER",
+        "limiter",
+        "on",
+        ">acl-pass-7",
+        "~*",
+        "+@all",
+    ];
+    words.extend_from_slice(rules);
+    assert_eq!(server.command(&words), "+OK\r\n");
+}
+
+fn limiter_in_database_1(port: u16) -> RedisConfig {
+    RedisConfig {
+        database: 1,
+        ..config(port, Some("limiter"), Some("acl-pass-7"))
+    }
+}
+
+#[tokio::test]
+async fn a_refused_select_is_named_and_retried_once_the_user_may_select() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    acl_user(&server, &["-select"]);
+    let connection = RedisConnection::new(&limiter_in_database_1(server.port())).unwrap();
+    for _ in 0..2 {
+        let refused = connection.ping().await.unwrap_err().to_string();
+        assert!(
+            refused.contains("refused to select `redis.database`"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains(&format!("127.0.0.1:{}/1", server.port())),
+            "{refused}"
+        );
+        assert!(
+            !refused.contains("acl-pass-7"),
+            "the password leaked: {refused}"
+        );
+    }
+    // Fixing the user on the server needs no new connection object.
+    acl_user(&server, &["+select"]);
+    connection
+        .ping()
+        .await
+        .expect("the next command connects afresh and selects the database");
+}
+
+#[tokio::test]
+async fn a_select_refused_on_reconnecting_is_retried_once_the_user_may_select() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    acl_user(&server, &[]);
+    let connection = RedisConnection::new(&limiter_in_database_1(server.port())).unwrap();
+    connection.ping().await.expect("the user may select");
+    // The user loses SELECT and its connection: the reconnection is refused, on a connection
+    // that has already served commands.
+    acl_user(&server, &["-select"]);
+    let killed = server.command(&["CLIENT", "KILL", "USER", "limiter"]);
+    assert_eq!(killed, ":1\r\n");
+    let mut refused = Vec::new();
+    for _ in 0..5 {
+        let error = connection.ping().await.unwrap_err().to_string();
+        let select = error.contains("refused to select `redis.database`");
+        refused.push(error);
+        if select {
+            break;
+        }
+    }
+    assert!(
+        refused.last().unwrap().contains("refused to select"),
+        "{refused:#?}"
+    );
+    acl_user(&server, &["+select"]);
+    connection
+        .ping()
+        .await
+        .expect("the next command connects afresh and selects the database");
+}
+
+#[tokio::test]
+async fn a_missing_password_is_named_on_a_limiter_check() {
+    let Some(server) = RedisServer::start_with(&["--requirepass", "gate-pass-1"]) else {
+        return;
+    };
+    // As the gateway's `policy: redis` builds it: the engine's limiter on the gateway's
+    // connection, behind the breaker. Its script call has more than 10 arguments, which
+    // Redis 7 answers, for a client that has not logged in, with a protocol error instead of
+    // NOAUTH.
+    let connection = RedisConnection::new(&config(server.port(), None, None)).unwrap();
+    let limiter = RedisLimiter::builder()
+        .window(Window::per_minute(10))
+        .build(connection)
+        .unwrap();
+    let store = GuardedStore::new(limiter, |_| {});
+    let Guarded::Unavailable(unavailable) = store.check(b"client-1").await else {
+        panic!("checked without a password");
+    };
+    let text = unavailable.to_string();
+    assert!(
+        text.contains("the server wants a password; set `redis.password`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("127.0.0.1:{}/0", server.port())),
+        "{text}"
+    );
+    assert!(!text.contains("gate-pass-1"), "the password leaked: {text}");
 }

@@ -59,6 +59,11 @@ impl<'a> At<'a> {
         let found = match &self.node.value {
             Value::Str(s) => format!("a string ({s:?})"),
             Value::Int(n) => format!("an integer ({n})"),
+            Value::Float(n) if n.is_nan() => "not a number (.nan)".to_owned(),
+            Value::Float(n) if n.is_infinite() => {
+                let sign = if n.is_sign_negative() { "-" } else { "" };
+                format!("an infinite number ({sign}.inf)")
+            }
             Value::Float(n) => format!("a number with a fraction ({n})"),
             Value::Bool(b) => format!("a boolean ({b})"),
             other => other.kind().to_owned(),

@@ -5,14 +5,14 @@
 //! error found later, however far from the parser, can still name its line. Scalars are typed
 //! by the YAML 1.2 core schema with strict booleans: only `true` and `false` are booleans, so
 //! a key such as `n` or a value such as `yes` stays a string. Anchors, aliases and `<<`
-//! merges are resolved by the parser. Duplicate keys are kept here and refused by the
-//! decoder, which knows the path to report.
+//! merges are resolved by the parser. Duplicate keys and non-finite numbers (`.inf`, `.nan`,
+//! `1e999`) are kept here and refused by the decoder, which knows the path to report.
 
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::budget::BudgetBreach;
-use serde_saphyr::options::DuplicateKeyPolicy;
+use serde_saphyr::options::{DuplicateKeyPolicy, NonFiniteFloatPolicy};
 use serde_saphyr::{DefaultMessageFormatter, MessageFormatter, Spanned};
 
 use crate::config::error::Position;
@@ -70,6 +70,7 @@ pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
         budget: serde_saphyr::budget! { max_depth: MAX_DEPTH },
         strict_booleans: true,
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
+        non_finite_float_policy: NonFiniteFloatPolicy::PassThrough,
         with_snippet: false,
     };
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|err| {

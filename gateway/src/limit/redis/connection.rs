@@ -8,13 +8,19 @@
 //!
 //! The connection is made on first use, not when the gateway starts: a gateway whose Redis is
 //! down or not yet resolvable still starts and serves (with `fault_tolerant`, on its local
-//! fallback). After a lost connection, the next command reconnects by itself; a connection
-//! refused for its credentials is also made afresh on the next command, so fixing a user on
-//! the server needs no gateway restart. How often the next command comes while Redis is down
-//! is the circuit breaker's business ([`super::guard`]), not this module's.
+//! fallback). After a lost connection, the next command reconnects by itself. A connection
+//! whose setup the server refused (wrong credentials, or a `SELECT` of the database that the
+//! user may not run or that does not exist) is also made afresh on the next command, so fixing
+//! the server needs no gateway restart: the client reports such a refusal as an error of its
+//! own, never as the server's reply to a command, and the manager would hand it to every later
+//! command; so after any error that is neither an I/O error (which the manager answers by
+//! reconnecting) nor the server's reply to the command, the manager is dropped. How often the
+//! next command comes while Redis is down or refusing is the circuit breaker's business
+//! ([`super::guard`]), not this module's.
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::RwLock;
@@ -53,7 +59,10 @@ struct Inner {
     timeout: Duration,
     endpoint: String,
     database: i64,
-    manager: RwLock<Option<ConnectionManager>>,
+    /// The manager and its generation, so that a late failure of a dropped manager never drops
+    /// the one made after it.
+    manager: RwLock<Option<(u64, ConnectionManager)>>,
+    generations: AtomicU64,
 }
 
 impl fmt::Debug for RedisConnection {
@@ -85,6 +94,7 @@ impl RedisConnection {
                 endpoint: format!("{}:{}/{}", config.host, config.port, config.database),
                 database: i64::from(config.database),
                 manager: RwLock::new(None),
+                generations: AtomicU64::new(0),
             }),
         })
     }
@@ -119,15 +129,15 @@ impl RedisConnection {
         }
     }
 
-    /// The shared manager, made on first use. Must run inside a Tokio runtime, as the manager
-    /// spawns its connection task there.
-    fn manager(&self) -> RedisResult<ConnectionManager> {
-        if let Some(manager) = &*self.inner.manager.read() {
-            return Ok(manager.clone());
+    /// The shared manager and its generation, made on first use. Must run inside a Tokio
+    /// runtime, as the manager spawns its connection task there.
+    fn manager(&self) -> RedisResult<(u64, ConnectionManager)> {
+        if let Some(current) = &*self.inner.manager.read() {
+            return Ok(current.clone());
         }
         let mut slot = self.inner.manager.write();
-        if let Some(manager) = &*slot {
-            return Ok(manager.clone());
+        if let Some(current) = &*slot {
+            return Ok(current.clone());
         }
         let timeout = self.inner.timeout;
         let config = ConnectionManagerConfig::new()
@@ -136,26 +146,43 @@ impl RedisConnection {
             // One attempt per reconnection: the breaker, not a retry loop, paces the next.
             .set_number_of_retries(0);
         let manager = ConnectionManager::new_lazy_with_config(self.inner.client.clone(), config)?;
-        *slot = Some(manager.clone());
-        Ok(manager)
+        let generation = self.inner.generations.fetch_add(1, Ordering::Relaxed);
+        *slot = Some((generation, manager.clone()));
+        Ok((generation, manager))
     }
 
-    /// Drops the manager after an error it does not recover from by itself (credentials
-    /// refused while connecting), so the next command connects afresh.
-    fn after<T>(&self, result: &RedisResult<T>) {
+    /// Drops the manager of `generation` after an error it would repeat for every later command
+    /// (see [`setup_failed`]), so the next command connects afresh.
+    fn after<T>(&self, generation: u64, result: &RedisResult<T>) {
         if let Err(error) = result
-            && error.kind() == redis::ErrorKind::AuthenticationFailed
+            && setup_failed(error)
         {
-            self.inner.manager.write().take();
+            let mut slot = self.inner.manager.write();
+            if slot
+                .as_ref()
+                .is_some_and(|(current, _)| *current == generation)
+            {
+                *slot = None;
+            }
         }
     }
+}
+
+/// Whether `error` is one the client made up, rather than an I/O failure or the server's reply
+/// to the command: in practice, the server refusing to set the connection up (`AUTH` or
+/// `SELECT` refused), which the manager would keep returning for good, as it reconnects by
+/// itself only after I/O errors and lost connections. (A reply the client cannot parse is one
+/// too; the manager reconnects after it anyway, so dropping it costs nothing.)
+fn setup_failed(error: &RedisError) -> bool {
+    !error.is_io_error() && error.clone().into_server_errors().is_none()
 }
 
 impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
-            let result = self.manager()?.send_packed_command(cmd).await;
-            self.after(&result);
+            let (generation, mut manager) = self.manager()?;
+            let result = manager.send_packed_command(cmd).await;
+            self.after(generation, &result);
             result
         })
     }
@@ -167,11 +194,9 @@ impl ConnectionLike for RedisConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            let result = self
-                .manager()?
-                .send_packed_commands(pipeline, offset, count)
-                .await;
-            self.after(&result);
+            let (generation, mut manager) = self.manager()?;
+            let result = manager.send_packed_commands(pipeline, offset, count).await;
+            self.after(generation, &result);
             result
         })
     }
@@ -180,6 +205,9 @@ impl ConnectionLike for RedisConnection {
         self.inner.database
     }
 }
+
+/// The hint for a server that wants a password and was given none.
+const WANTS_PASSWORD: &str = "the server wants a password; set `redis.password`";
 
 /// A Redis failure, with the server it came from and a hint at the usual cause.
 ///
@@ -204,7 +232,23 @@ impl ConnectionError {
             (redis::ErrorKind::AuthenticationFailed, _) | (_, Some("WRONGPASS")) => {
                 "the server refused the credentials; check `redis.username` and `redis.password`"
             }
-            (_, Some("NOAUTH")) => "the server wants a password; set `redis.password`",
+            (_, Some("NOAUTH")) => WANTS_PASSWORD,
+            // Redis 7 answers a client that has not logged in with this instead of NOAUTH, and
+            // hangs up, when a command has more than 10 arguments (as the limiter's script
+            // call has) or an argument over 16 KiB.
+            (_, Some("ERR"))
+                if error.detail().is_some_and(|detail| {
+                    detail.starts_with("Protocol error: unauthenticated")
+                }) =>
+            {
+                WANTS_PASSWORD
+            }
+            // Past the credentials (above), what a server refuses while a connection is set up
+            // is its SELECT.
+            (redis::ErrorKind::Server(_), _) if setup_failed(error) => {
+                "the server refused to select `redis.database`; check that the database exists \
+                 and that the user may run SELECT"
+            }
             (_, Some("NOPERM")) => {
                 "the user may not run what the limiter needs (EVALSHA, EVAL, SCRIPT LOAD, TIME); \
                  widen its ACL"
