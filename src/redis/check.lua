@@ -1,14 +1,25 @@
 -- One decision of Sluicegate's sliding-window-log limiter, run atomically by Redis.
 --
--- KEYS[1]   the client's state: a string (below)
--- KEYS[2]   the client's older entries: a hash of chunks (below)
--- ARGV[1]   0 peek, 1 check (record if admitted), 2 record (whatever the limits say)
--- ARGV[2]   cost
--- ARGV[3]   now, in microseconds since the Unix epoch; "" for the server's clock
--- ARGV[4]   time to live after a write, in milliseconds
--- ARGV[5]   struct format of the state's head: ">" and 4 + 3 * windows "d"
--- ARGV[6]   entries per chunk
--- ARGV[7..] limit and length (microseconds) of every window, in the caller's order
+-- KEYS[1]   the client's state, a string (below), named `prefix{client}:<signature>`: the
+--           limiter's prefix, the caller's key for the client between braces, and eight hex
+--           digits naming the windows' lengths in order (src/redis/key.rs)
+-- KEYS[2]   the client's older entries, a hash of chunks (below), named KEYS[1] .. ':log'. The
+--           braces make the client the Redis Cluster hash tag: both keys live in one slot.
+-- ARGV[1]   mode: 0 peek, 1 check (record if admitted), 2 record (whatever the limits say)
+-- ARGV[2]   cost, from 1 to the smallest limit
+-- ARGV[3]   now, in microseconds since the Unix epoch, from 0 to 2^52; "" for the server's
+--           clock (TIME)
+-- ARGV[4]   time to live after a write, in milliseconds, from 1 to 2^53 - 1
+-- ARGV[5]   entries per chunk, from 1 to 2^53 - 1
+-- ARGV[6..] every window's limit, from 1 to 2^53 - 1, and its length, in microseconds, from 1
+--           to 2^52: one to eight windows, in the caller's order (the order the limiter's
+--           builder was given them), which is the order of the state's cursors and of the reply
+--
+-- Numbers are whole numbers in decimal (anything Lua's tonumber reads as one is taken). Any
+-- other argument is refused with an error reply `ERR sluicegate: ...`, before anything is read
+-- or written: the caller checks its requests first, but anyone holding the script's digest can
+-- call it, and a cost of 0, a negative cost (which would add budget), an unknown mode or a
+-- window list out of step with the state would corrupt a client's log.
 --
 -- The client's log is numbered 0, 1, ... in arrival order. An entry is its time and its cost,
 -- two big-endian doubles (exact for integers below 2^53), so nothing is formatted or parsed as
@@ -36,15 +47,47 @@
 
 local encode, decode = struct.pack, struct.unpack
 local ENTRY = 16
+-- The head's format for up to eight windows; the state of `count` windows uses its first
+-- 5 + 3 * count characters.
+local SHAPES = '>dddddddddddddddddddddddddddd'
 
+-- The arguments, refused unless they are in range (above). NaN and infinities fail every
+-- comparison, fractions `% 1 == 0`.
+local MAX_EXACT = 2^53 - 1 -- doubles hold every whole number up to it
+local MAX_TIME = 2^52
+local count = (#ARGV - 5) / 2
+if #KEYS ~= 2 or not (count >= 1 and count <= 8 and count % 1 == 0) then
+  error({err = 'ERR sluicegate: expected 2 keys, and mode, cost, now, ttl, chunk size, then a '
+    .. 'limit and a length for each of 1 to 8 windows'})
+end
+local mode, cost = tonumber(ARGV[1]), tonumber(ARGV[2])
+local ttl, size = tonumber(ARGV[4]), tonumber(ARGV[5])
+if mode ~= 0 and mode ~= 1 and mode ~= 2 then
+  error({err = 'ERR sluicegate: the mode must be 0 (peek), 1 (check) or 2 (record)'})
+end
+if not (cost and cost >= 1 and cost <= MAX_EXACT and cost % 1 == 0) then
+  error({err = 'ERR sluicegate: the cost must be a whole number from 1 to 2^53 - 1'})
+end
+if not (ttl and ttl >= 1 and ttl <= MAX_EXACT and ttl % 1 == 0) then
+  error({err = 'ERR sluicegate: the time to live must be a whole number of milliseconds from 1 '
+    .. 'to 2^53 - 1'})
+end
+if not (size and size >= 1 and size <= MAX_EXACT and size % 1 == 0) then
+  error({err = 'ERR sluicegate: the chunk size must be a whole number from 1 to 2^53 - 1'})
+end
+for i = 1, count do
+  local limit, span = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
+  if not (limit and limit >= cost and limit <= MAX_EXACT and limit % 1 == 0) then
+    error({err = 'ERR sluicegate: every limit must be a whole number from the cost to 2^53 - 1'})
+  end
+  if not (span and span >= 1 and span <= MAX_TIME and span % 1 == 0) then
+    error({err = 'ERR sluicegate: every window\'s length must be a whole number of microseconds '
+      .. 'from 1 to 2^52'})
+  end
+end
 local state_key, log_key = KEYS[1], KEYS[2]
-local mode = tonumber(ARGV[1])
-local cost = tonumber(ARGV[2])
-local ttl = ARGV[4]
 local ttl_us = ttl * 1000
-local shape = ARGV[5]
-local size = tonumber(ARGV[6])
-local count = (#ARGV - 6) / 2
+local shape = string.sub(SHAPES, 1, 5 + 3 * count)
 local head_len = 8 * (4 + 3 * count)
 
 local now
@@ -53,6 +96,9 @@ if ARGV[3] == '' then
   now = time[1] * 1000000 + time[2]
 else
   now = tonumber(ARGV[3])
+  if not (now and now >= 0 and now <= MAX_TIME and now % 1 == 0) then
+    error({err = 'ERR sluicegate: now must be "" or a whole number of microseconds from 0 to 2^52'})
+  end
 end
 
 -- A chunk that is gone though the state still counts it (evicted under Redis's maxmemory, or
@@ -99,7 +145,7 @@ local function decide()
   local fits = true
   local oldest_cursor = n
   for i = 1, count do
-    local limit, span = tonumber(ARGV[5 + 2 * i]), tonumber(ARGV[6 + 2 * i])
+    local limit, span = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
     local at = 3 * i + 1
     local c, u, x = head[at + 1], head[at + 2], head[at + 3]
     if c < oldest_cursor then
@@ -123,7 +169,7 @@ local function decide()
   if not fits then
     local at = now
     for i = 1, count do
-      local limit, span = tonumber(ARGV[5 + 2 * i]), tonumber(ARGV[6 + 2 * i])
+      local limit, span = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
       local need = head[3 * i + 3] + cost - limit
       local k = head[3 * i + 2]
       while need > 0 do
@@ -216,7 +262,8 @@ local function decide()
       redis.call('PEXPIRE', log_key, 2 * ttl)
     end
     head[1], head[2], head[3], head[4] = n, now, first_held, log_until
-    redis.call('SET', state_key, encode(shape, unpack(head, 1, 4 + 3 * count)) .. kept .. tail, 'PX', ttl)
+    local head_bytes = encode(shape, unpack(head, 1, 4 + 3 * count))
+    redis.call('SET', state_key, head_bytes .. kept .. tail, 'PX', ARGV[4])
   end
 
   local out = {fits and 1 or 0, retry, now}

@@ -191,7 +191,6 @@ impl RedisLimiterBuilder {
                 ttl_ms: u64::try_from(ttl.as_nanos().div_ceil(1_000_000))
                     .unwrap_or(u64::MAX)
                     .saturating_add(1),
-                head_shape: format!(">{}", "d".repeat(4 + 3 * spans.len())),
                 chunk_entries: self.chunk_entries,
                 windows: self.windows,
             }),
@@ -221,8 +220,6 @@ struct Shared {
     min_limit: u32,
     max_key_len: usize,
     ttl_ms: u64,
-    /// How the script packs the head of a client's state: `>` and a double per number.
-    head_shape: String,
     chunk_entries: usize,
 }
 
@@ -419,9 +416,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> RedisLimiter<C> {
                 Some(t) => cmd.arg(t),
                 None => cmd.arg(""),
             };
-            cmd.arg(shared.ttl_ms)
-                .arg(&shared.head_shape)
-                .arg(shared.chunk_entries);
+            cmd.arg(shared.ttl_ms).arg(shared.chunk_entries);
             for rule in &shared.rules {
                 cmd.arg(rule.limit).arg(rule.span);
             }
