@@ -84,6 +84,8 @@ for i = 1, count do
     error({err = 'ERR sluicegate: every window\'s length must be a whole number of microseconds '
       .. 'from 1 to 2^52'})
   end
+  -- Parsed once: the decision reads them as numbers.
+  ARGV[4 + 2 * i], ARGV[5 + 2 * i] = limit, span
 end
 local state_key, log_key = KEYS[1], KEYS[2]
 local ttl_us = ttl * 1000
@@ -145,7 +147,7 @@ local function decide()
   local fits = true
   local oldest_cursor = n
   for i = 1, count do
-    local limit, span = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
+    local limit, span = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
     local at = 3 * i + 1
     local c, u, x = head[at + 1], head[at + 2], head[at + 3]
     if c < oldest_cursor then
@@ -169,7 +171,7 @@ local function decide()
   if not fits then
     local at = now
     for i = 1, count do
-      local limit, span = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
+      local limit, span = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
       local need = head[3 * i + 3] + cost - limit
       local k = head[3 * i + 2]
       while need > 0 do
