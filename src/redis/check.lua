@@ -45,12 +45,6 @@
 -- usage (counting the request when it was recorded, or for a peek that fits) and the time of
 -- its oldest entry (-1 when empty).
 
-local encode, decode = struct.pack, struct.unpack
-local ENTRY = 16
--- The head's format for up to eight windows; the state of `count` windows uses its first
--- 5 + 3 * count characters.
-local SHAPES = '>dddddddddddddddddddddddddddd'
-
 -- The arguments, refused unless they are in range (above). NaN and infinities fail every
 -- comparison, fractions `% 1 == 0`.
 local MAX_EXACT = 2^53 - 1 -- doubles hold every whole number up to it
@@ -87,10 +81,6 @@ for i = 1, count do
   -- Parsed once: the decision reads them as numbers.
   ARGV[4 + 2 * i], ARGV[5 + 2 * i] = limit, span
 end
-local state_key, log_key = KEYS[1], KEYS[2]
-local ttl_us = ttl * 1000
-local shape = string.sub(SHAPES, 1, 5 + 3 * count)
-local head_len = 8 * (4 + 3 * count)
 
 local now
 if ARGV[3] == '' then
@@ -103,11 +93,17 @@ else
   end
 end
 
--- A chunk that is gone though the state still counts it (evicted under Redis's maxmemory, or
--- expired by a clock stepped forward): the client's log is damaged, and is started afresh.
-local MISSING = 'sluicegate: a chunk of the log is missing'
+-- The decision, on arguments checked above. Like every function here it refers to no local
+-- outside itself: Lua would allocate a cell for each one such a function captures, on every
+-- run. `log` collects what the run reads of the client's log, for `entry`.
+local function decide(log, mode, cost, now, ttl, size, count)
+  local encode, decode = struct.pack, struct.unpack
+  local ENTRY = 16
+  local state_key, log_key = KEYS[1], KEYS[2]
+  -- The head's format: 4 + 3 * count doubles (of at most 28).
+  local shape = string.sub('>dddddddddddddddddddddddddddd', 1, 5 + 3 * count)
+  local head_len = 8 * (4 + 3 * count)
 
-local function decide()
   local state = redis.call('GET', state_key)
   local head
   if state then
@@ -124,23 +120,28 @@ local function decide()
   end
   -- The first number of the chunk being filled, whose live entries the state holds.
   local filling = n - n % size
+  log.state, log.filling, log.size = state, filling, size
+  -- Where entry k starts in the state, less 16 * k.
+  log.base = head_len + 1 - ENTRY * first_held
 
-  local chunks = {}
-  -- Entry k's time and cost.
-  local function entry(k)
-    if k >= filling then
-      return decode('>dd', state, head_len + ENTRY * (k - first_held) + 1)
+  -- Entry k's time and cost: from the state when it holds it, else from its chunk in the hash,
+  -- read once per run (the chunks read are kept in `log` by number).
+  local function entry(log, k)
+    if k >= log.filling then
+      return struct.unpack('>dd', log.state, log.base + 16 * k)
     end
+    local size = log.size
     local j = (k - k % size) / size
-    local chunk = chunks[j]
+    local chunk = log[j]
     if not chunk then
-      chunk = redis.call('HGET', log_key, j)
+      chunk = redis.call('HGET', KEYS[2], j)
       if not chunk then
-        error({err = MISSING})
+        log.damaged = true
+        error({err = 'sluicegate: a chunk of the log is missing'})
       end
-      chunks[j] = chunk
+      log[j] = chunk
     end
-    return decode('>dd', chunk, 8 + ENTRY * (k - decode('>d', chunk)) + 1)
+    return struct.unpack('>dd', chunk, 8 + 16 * (k - struct.unpack('>d', chunk)) + 1)
   end
 
   -- Move every window's cursor past the entries that have left it.
@@ -154,10 +155,10 @@ local function decide()
       oldest_cursor = c
     end
     while x >= 0 and x + span <= now do
-      local _, gone = entry(c)
+      local _, gone = entry(log, c)
       u = u - gone
       c = c + 1
-      x = c < n and entry(c) or -1
+      x = c < n and entry(log, c) or -1
     end
     head[at + 1], head[at + 2], head[at + 3] = c, u, x
     if u + cost > limit then
@@ -175,7 +176,7 @@ local function decide()
       local need = head[3 * i + 3] + cost - limit
       local k = head[3 * i + 2]
       while need > 0 do
-        local time, spent = entry(k)
+        local time, spent = entry(log, k)
         need = need - spent
         if time + span > at then
           at = time + span
@@ -203,7 +204,7 @@ local function decide()
     local last_kept = n - 1
     if newest == now and n > first_held then
       -- Same microsecond as the newest entry, which the state holds: it absorbs the cost.
-      local _, spent = entry(n - 1)
+      local _, spent = entry(log, n - 1)
       tail = encode('>dd', now, spent + cost)
       last_kept = n - 2
     else
@@ -259,6 +260,7 @@ local function decide()
     -- Cursors move only when a check runs, and moving one reads the entries it passes, so the
     -- hash must last as long as the state refers to it: until the state's own expiry, at least.
     -- Its time to live is set twice as long, and again only when less than one is left.
+    local ttl_us = 1000 * ttl
     if stored_below > live and log_until < now + ttl_us then
       log_until = now + 2 * ttl_us
       redis.call('PEXPIRE', log_key, 2 * ttl)
@@ -276,15 +278,16 @@ local function decide()
   return out
 end
 
-local decided, answer = pcall(decide)
+-- A chunk that is gone though the state still counts it (evicted under Redis's maxmemory, or
+-- expired by a clock stepped forward): the client's log is damaged, and is started afresh.
+-- Nothing was written before the chunk was found missing.
+local log = {state = false, filling = 0, size = 0, base = 0, damaged = false}
+local decided, answer = pcall(decide, log, mode, cost, now, ttl, size, count)
 if decided then
   return answer
 end
--- Redis hands a caught error back as its message.
-local message = type(answer) == 'table' and answer.err or answer
-if string.find(tostring(message), MISSING, 1, true) then
-  -- Nothing was written before the chunk was found missing.
-  redis.call('DEL', state_key, log_key)
-  return decide()
+if log.damaged then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return decide({}, mode, cost, now, ttl, size, count)
 end
 return error(answer)
