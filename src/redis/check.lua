@@ -270,12 +270,15 @@ local function decide(log, mode, cost, now, ttl, size, count)
     redis.call('SET', state_key, head_bytes .. kept .. tail, 'PX', ARGV[4])
   end
 
-  local out = {fits and 1 or 0, retry, now}
+  -- The reply is made in the head's table, which is longer: a new table grown entry by entry
+  -- would be resized on the way. Every window's usage and oldest time move down over the
+  -- cursors, and Redis ends the reply at the first nil.
+  head[1], head[2], head[3] = fits and 1 or 0, retry, now
   for i = 1, count do
-    out[2 * i + 2] = head[3 * i + 3]
-    out[2 * i + 3] = head[3 * i + 4]
+    head[2 * i + 2], head[2 * i + 3] = head[3 * i + 3], head[3 * i + 4]
   end
-  return out
+  head[4 + 2 * count] = nil
+  return head
 end
 
 -- A chunk that is gone though the state still counts it (evicted under Redis's maxmemory, or
