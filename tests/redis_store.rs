@@ -321,6 +321,26 @@ fn a_rejected_request_records_nothing() {
 }
 
 #[test]
+fn a_key_ttl_longer_than_redis_can_count_keeps_keys_for_good() {
+    on_redis(async |server| {
+        let limiter = RedisLimiter::builder()
+            .window(per_second(1))
+            .key_ttl(Duration::MAX)
+            .prefix(fresh_prefix())
+            .build(connect(&server.url()).await)
+            .unwrap();
+        assert!(limiter.check("k").await.unwrap().allowed());
+        assert!(!limiter.check("k").await.unwrap().allowed());
+        let name = String::from_utf8(limiter.redis_key("k")).unwrap();
+        let ttl: u64 = server.command(&["PTTL", &name])[1..]
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(ttl > 1 << 52, "PTTL {ttl}");
+    });
+}
+
+#[test]
 fn the_servers_clock_decides_and_a_key_lives_as_long_as_its_longest_window() {
     on_redis(async |server| {
         let limiter = RedisLimiter::builder()
