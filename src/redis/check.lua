@@ -45,8 +45,8 @@
 -- usage (counting the request when it was recorded, or for a peek that fits) and the time of
 -- its oldest entry (-1 when empty).
 
--- The arguments, refused unless they are in range (above). NaN and infinities fail every
--- comparison, fractions `% 1 == 0`.
+-- The arguments, refused unless they are in range (above). NaN fails every comparison,
+-- infinities a bound, fractions `% 1 == 0`.
 local MAX_EXACT = 2^53 - 1 -- doubles hold every whole number up to it
 local MAX_TIME = 2^52
 local count = (#ARGV - 5) / 2
@@ -89,7 +89,8 @@ if ARGV[3] == '' then
 else
   now = tonumber(ARGV[3])
   if not (now and now >= 0 and now <= MAX_TIME and now % 1 == 0) then
-    error({err = 'ERR sluicegate: now must be "" or a whole number of microseconds from 0 to 2^52'})
+    error({err = 'ERR sluicegate: now must be "" or a whole number of microseconds from 0 '
+      .. 'to 2^52'})
   end
 end
 
