@@ -321,6 +321,26 @@ fn a_rejected_request_records_nothing() {
 }
 
 #[test]
+fn a_key_ttl_longer_than_redis_can_count_keeps_keys_for_good() {
+    on_redis(async |server| {
+        let limiter = RedisLimiter::builder()
+            .window(per_second(1))
+            .key_ttl(Duration::MAX)
+            .prefix(fresh_prefix())
+            .build(connect(&server.url()).await)
+            .unwrap();
+        assert!(limiter.check("k").await.unwrap().allowed());
+        assert!(!limiter.check("k").await.unwrap().allowed());
+        let name = String::from_utf8(limiter.redis_key("k")).unwrap();
+        let ttl: u64 = server.command(&["PTTL", &name])[1..]
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(ttl > 1 << 52, "PTTL {ttl}");
+    });
+}
+
+#[test]
 fn the_servers_clock_decides_and_a_key_lives_as_long_as_its_longest_window() {
     on_redis(async |server| {
         let limiter = RedisLimiter::builder()
@@ -675,5 +695,193 @@ fn a_client_whose_older_entries_were_evicted_starts_afresh() {
         let d = limiter.check("k").await.unwrap();
         assert!(d.allowed());
         assert_eq!(d.remaining(), 4);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The script called directly
+
+/// Runs the script with `EVAL`, as any program that has its text or digest can.
+async fn eval(
+    connection: &mut MultiplexedConnection,
+    keys: &[&str],
+    argv: &[&str],
+) -> redis::RedisResult<Vec<i64>> {
+    redis::cmd("EVAL")
+        .arg(sluicegate::redis::SCRIPT)
+        .arg(keys.len())
+        .arg(keys)
+        .arg(argv)
+        .query_async(connection)
+        .await
+}
+
+/// Everything a script call could have written under `prefix`: every key, its bytes and its
+/// hash fields.
+async fn contents(connection: &mut MultiplexedConnection, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(connection)
+        .await
+        .unwrap();
+    names.sort();
+    let mut seen = Vec::new();
+    for name in names {
+        let dump: Vec<u8> = redis::cmd("DUMP")
+            .arg(&name)
+            .query_async(connection)
+            .await
+            .unwrap();
+        seen.push(format!("{name} {dump:?}"));
+    }
+    seen
+}
+
+#[test]
+fn the_script_refuses_bad_arguments_and_writes_nothing() {
+    on_redis(async |server| {
+        let mut connection = connect(&server.url()).await;
+        let prefix = fresh_prefix();
+        let state = format!("{prefix}{{k}}:00000000");
+        let log = format!("{state}:log");
+        let keys = [state.as_str(), log.as_str()];
+        // mode, cost, now, ttl (ms), entries per chunk, then limit and length (us) per window.
+        let good = ["1", "1", "1765000000000000", "100000", "1", "3", "1000000"];
+        // Two admitted requests: with one entry per chunk the client has a state and a hash,
+        // which a bad call could corrupt.
+        for _ in 0..2 {
+            assert_eq!(eval(&mut connection, &keys, &good).await.unwrap()[0], 1);
+        }
+        let before = contents(&mut connection, &prefix).await;
+        assert_eq!(before.len(), 2, "{before:?}");
+
+        let with = |at: usize, value: &'static str| {
+            let mut argv = good.to_vec();
+            argv[at] = value;
+            argv
+        };
+        let more_windows = |windows: usize| {
+            let mut argv = good[..5].to_vec();
+            for _ in 0..windows {
+                argv.extend(["3", "1000000"]);
+            }
+            argv
+        };
+        let shape = "expected 2 keys, and mode, cost, now, ttl, chunk size";
+        let mut cases = vec![
+            (with(0, "7"), "the mode must be"),
+            (with(0, "-1"), "the mode must be"),
+            (with(0, "1.5"), "the mode must be"),
+            (with(0, ""), "the mode must be"),
+            (with(2, "1.5"), "now must be"),
+            (with(2, "-1"), "now must be"),
+            (with(2, "4503599627370497"), "now must be"),
+            (with(3, "0"), "the time to live must be"),
+            (with(3, "-100"), "the time to live must be"),
+            (with(4, "0"), "the chunk size must be"),
+            (with(4, "2.5"), "the chunk size must be"),
+            (with(5, "0"), "every limit must be"),
+            (with(5, "-3"), "every limit must be"),
+            (with(6, "0"), "every window's length must be"),
+            (with(6, "4503599627370497"), "every window's length must be"),
+            (with(6, "x"), "every window's length must be"),
+            // A cost above a limit could never fit; the script would look past the log's end
+            // for the entries that must leave first.
+            (with(1, "4"), "every limit must be"),
+            (good[..6].to_vec(), shape),
+            ([&good[..], &["3"]].concat(), shape),
+            (more_windows(0), shape),
+            (more_windows(9), shape),
+        ];
+        for cost in [
+            "0",
+            "-5",
+            "1.5",
+            "abc",
+            "",
+            "nan",
+            "inf",
+            "9007199254740992",
+        ] {
+            cases.push((with(1, cost), "the cost must be"));
+        }
+        for (argv, refusal) in &cases {
+            let err = eval(&mut connection, &keys, argv).await.unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("sluicegate: {refusal}")),
+                "{argv:?}: {err}"
+            );
+        }
+        for keys in [&keys[..1], &[keys[0], keys[1], keys[1]]] {
+            let err = eval(&mut connection, keys, &good).await.unwrap_err();
+            assert!(err.to_string().contains(shape), "{keys:?}: {err}");
+        }
+        assert_eq!(contents(&mut connection, &prefix).await, before);
+        // The same calls by digest, now that the server knows the script.
+        let digest = redis::Script::new(sluicegate::redis::SCRIPT)
+            .get_hash()
+            .to_owned();
+        let err = redis::cmd("EVALSHA")
+            .arg(&digest)
+            .arg(2)
+            .arg(&keys)
+            .arg(with(1, "-5"))
+            .query_async::<Vec<i64>>(&mut connection)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("the cost must be"), "{err}");
+        assert_eq!(contents(&mut connection, &prefix).await, before);
+        // And the good call still counts both earlier requests.
+        let reply = eval(&mut connection, &keys, &good).await.unwrap();
+        assert_eq!(reply[..4], [1, 0, 1_765_000_000_000_000, 3]);
+    });
+}
+
+#[test]
+fn the_script_takes_the_edges_of_every_range() {
+    on_redis(async |server| {
+        let mut connection = connect(&server.url()).await;
+        let prefix = fresh_prefix();
+        let state = format!("{prefix}{{k}}:00000000");
+        let log = format!("{state}:log");
+        let most = "9007199254740991"; // 2^53 - 1
+        let latest = "4503599627370496"; // 2^52
+        // Record the largest cost twice, one entry per chunk, at the latest time, in the longest
+        // window, with the longest time to live.
+        let argv = ["2", most, latest, most, "1", most, latest];
+        let reply = eval(&mut connection, &[&state, &log], &argv).await.unwrap();
+        assert_eq!(reply, [1, 0, 1 << 52, (1 << 53) - 1, 1 << 52]);
+        let reply = eval(&mut connection, &[&state, &log], &argv).await.unwrap();
+        assert_eq!(reply, [0, 1 << 52, 1 << 52, (1 << 54) - 2, 1 << 52]);
+        let pttl =
+            |name: &str| -> i64 { server.command(&["PTTL", name])[1..].trim().parse().unwrap() };
+        assert!(pttl(&state) > 1 << 52, "{}", pttl(&state));
+        assert!(pttl(&log) > 1 << 53, "{}", pttl(&log));
+        // And the smallest, on a fresh client: a peek of cost 1 at time 0, one window of one
+        // microsecond and one request, a time to live of one millisecond.
+        let state = format!("{prefix}{{j}}:00000000");
+        let log = format!("{state}:log");
+        let argv = ["0", "1", "0", "1", "1", "1", "1"];
+        let reply = eval(&mut connection, &[&state, &log], &argv).await.unwrap();
+        assert_eq!(reply, [1, 0, 0, 1, 0]);
+    });
+}
+
+#[test]
+fn a_limiter_with_the_most_windows_runs_on_redis() {
+    on_redis(async |server| {
+        let windows: Vec<Window> = (1..=sluicegate::limiter::MAX_WINDOWS as u64)
+            .map(|i| Window::new(i, Duration::from_secs(i)))
+            .collect();
+        let limiter = RedisLimiter::builder()
+            .windows(windows)
+            .prefix(fresh_prefix())
+            .build(connect(&server.url()).await)
+            .unwrap();
+        let t = 1_765_000_000_000_000;
+        let (d, left) = limiter.check_each_at("k", 1, t).await.unwrap();
+        assert!(d.allowed());
+        assert_eq!(left.as_slice(), &[0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(!limiter.check_each_at("k", 1, t).await.unwrap().0.allowed());
     });
 }

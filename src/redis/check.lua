@@ -1,14 +1,25 @@
 -- One decision of Sluicegate's sliding-window-log limiter, run atomically by Redis.
 --
--- KEYS[1]   the client's state: a string (below)
--- KEYS[2]   the client's older entries: a hash of chunks (below)
--- ARGV[1]   0 peek, 1 check (record if admitted), 2 record (whatever the limits say)
--- ARGV[2]   cost
--- ARGV[3]   now, in microseconds since the Unix epoch; "" for the server's clock
--- ARGV[4]   time to live after a write, in milliseconds
--- ARGV[5]   struct format of the state's head: ">" and 4 + 3 * windows "d"
--- ARGV[6]   entries per chunk
--- ARGV[7..] limit and length (microseconds) of every window, in the caller's order
+-- KEYS[1]   the client's state, a string (below), named `prefix{client}:<signature>`: the
+--           limiter's prefix, the caller's key for the client between braces, and eight hex
+--           digits naming the windows' lengths in order (src/redis/key.rs)
+-- KEYS[2]   the client's older entries, a hash of chunks (below), named KEYS[1] .. ':log'. The
+--           braces make the client the Redis Cluster hash tag: both keys live in one slot.
+-- ARGV[1]   mode: 0 peek, 1 check (record if admitted), 2 record (whatever the limits say)
+-- ARGV[2]   cost, from 1 to the smallest limit
+-- ARGV[3]   now, in microseconds since the Unix epoch, from 0 to 2^52; "" for the server's
+--           clock (TIME)
+-- ARGV[4]   time to live after a write, in milliseconds, from 1 to 2^53 - 1
+-- ARGV[5]   entries per chunk, from 1 to 2^53 - 1
+-- ARGV[6..] every window's limit, from 1 to 2^53 - 1, and its length, in microseconds, from 1
+--           to 2^52: one to eight windows, in the caller's order (the order the limiter's
+--           builder was given them), which is the order of the state's cursors and of the reply
+--
+-- Numbers are whole numbers in decimal (anything Lua's tonumber reads as one is taken). Any
+-- other argument is refused with an error reply `ERR sluicegate: ...`, before anything is read
+-- or written: the caller checks its requests first, but anyone holding the script's digest can
+-- call it, and a cost of 0, a negative cost (which would add budget), an unknown mode or a
+-- window list out of step with the state would corrupt a client's log.
 --
 -- The client's log is numbered 0, 1, ... in arrival order. An entry is its time and its cost,
 -- two big-endian doubles (exact for integers below 2^53), so nothing is formatted or parsed as
@@ -34,18 +45,42 @@
 -- usage (counting the request when it was recorded, or for a peek that fits) and the time of
 -- its oldest entry (-1 when empty).
 
-local encode, decode = struct.pack, struct.unpack
-local ENTRY = 16
-
-local state_key, log_key = KEYS[1], KEYS[2]
-local mode = tonumber(ARGV[1])
-local cost = tonumber(ARGV[2])
-local ttl = ARGV[4]
-local ttl_us = ttl * 1000
-local shape = ARGV[5]
-local size = tonumber(ARGV[6])
-local count = (#ARGV - 6) / 2
-local head_len = 8 * (4 + 3 * count)
+-- The arguments, refused unless they are in range (above). NaN fails every comparison,
+-- infinities a bound, fractions `% 1 == 0`.
+local MAX_EXACT = 2^53 - 1 -- doubles hold every whole number up to it
+local MAX_TIME = 2^52
+local count = (#ARGV - 5) / 2
+if #KEYS ~= 2 or not (count >= 1 and count <= 8 and count % 1 == 0) then
+  error({err = 'ERR sluicegate: expected 2 keys, and mode, cost, now, ttl, chunk size, then a '
+    .. 'limit and a length for each of 1 to 8 windows'})
+end
+local mode, cost = tonumber(ARGV[1]), tonumber(ARGV[2])
+local ttl, size = tonumber(ARGV[4]), tonumber(ARGV[5])
+if mode ~= 0 and mode ~= 1 and mode ~= 2 then
+  error({err = 'ERR sluicegate: the mode must be 0 (peek), 1 (check) or 2 (record)'})
+end
+if not (cost and cost >= 1 and cost <= MAX_EXACT and cost % 1 == 0) then
+  error({err = 'ERR sluicegate: the cost must be a whole number from 1 to 2^53 - 1'})
+end
+if not (ttl and ttl >= 1 and ttl <= MAX_EXACT and ttl % 1 == 0) then
+  error({err = 'ERR sluicegate: the time to live must be a whole number of milliseconds from 1 '
+    .. 'to 2^53 - 1'})
+end
+if not (size and size >= 1 and size <= MAX_EXACT and size % 1 == 0) then
+  error({err = 'ERR sluicegate: the chunk size must be a whole number from 1 to 2^53 - 1'})
+end
+for i = 1, count do
+  local limit, span = tonumber(ARGV[4 + 2 * i]), tonumber(ARGV[5 + 2 * i])
+  if not (limit and limit >= cost and limit <= MAX_EXACT and limit % 1 == 0) then
+    error({err = 'ERR sluicegate: every limit must be a whole number from the cost to 2^53 - 1'})
+  end
+  if not (span and span >= 1 and span <= MAX_TIME and span % 1 == 0) then
+    error({err = 'ERR sluicegate: every window\'s length must be a whole number of microseconds '
+      .. 'from 1 to 2^52'})
+  end
+  -- Parsed once: the decision reads them as numbers.
+  ARGV[4 + 2 * i], ARGV[5 + 2 * i] = limit, span
+end
 
 local now
 if ARGV[3] == '' then
@@ -53,13 +88,23 @@ if ARGV[3] == '' then
   now = time[1] * 1000000 + time[2]
 else
   now = tonumber(ARGV[3])
+  if not (now and now >= 0 and now <= MAX_TIME and now % 1 == 0) then
+    error({err = 'ERR sluicegate: now must be "" or a whole number of microseconds from 0 '
+      .. 'to 2^52'})
+  end
 end
 
--- A chunk that is gone though the state still counts it (evicted under Redis's maxmemory, or
--- expired by a clock stepped forward): the client's log is damaged, and is started afresh.
-local MISSING = 'sluicegate: a chunk of the log is missing'
+-- The decision, on arguments checked above. Like every function here it refers to no local
+-- outside itself: Lua would allocate a cell for each one such a function captures, on every
+-- run. `log` collects what the run reads of the client's log, for `entry`.
+local function decide(log, mode, cost, now, ttl, size, count)
+  local encode, decode = struct.pack, struct.unpack
+  local ENTRY = 16
+  local state_key, log_key = KEYS[1], KEYS[2]
+  -- The head's format: 4 + 3 * count doubles (of at most 28).
+  local shape = string.sub('>dddddddddddddddddddddddddddd', 1, 5 + 3 * count)
+  local head_len = 8 * (4 + 3 * count)
 
-local function decide()
   local state = redis.call('GET', state_key)
   local head
   if state then
@@ -76,40 +121,45 @@ local function decide()
   end
   -- The first number of the chunk being filled, whose live entries the state holds.
   local filling = n - n % size
+  log.state, log.filling, log.size = state, filling, size
+  -- Where entry k starts in the state, less 16 * k.
+  log.base = head_len + 1 - ENTRY * first_held
 
-  local chunks = {}
-  -- Entry k's time and cost.
-  local function entry(k)
-    if k >= filling then
-      return decode('>dd', state, head_len + ENTRY * (k - first_held) + 1)
+  -- Entry k's time and cost: from the state when it holds it, else from its chunk in the hash,
+  -- read once per run (the chunks read are kept in `log` by number).
+  local function entry(log, k)
+    if k >= log.filling then
+      return struct.unpack('>dd', log.state, log.base + 16 * k)
     end
+    local size = log.size
     local j = (k - k % size) / size
-    local chunk = chunks[j]
+    local chunk = log[j]
     if not chunk then
-      chunk = redis.call('HGET', log_key, j)
+      chunk = redis.call('HGET', KEYS[2], j)
       if not chunk then
-        error({err = MISSING})
+        log.damaged = true
+        error({err = 'sluicegate: a chunk of the log is missing'})
       end
-      chunks[j] = chunk
+      log[j] = chunk
     end
-    return decode('>dd', chunk, 8 + ENTRY * (k - decode('>d', chunk)) + 1)
+    return struct.unpack('>dd', chunk, 8 + 16 * (k - struct.unpack('>d', chunk)) + 1)
   end
 
   -- Move every window's cursor past the entries that have left it.
   local fits = true
   local oldest_cursor = n
   for i = 1, count do
-    local limit, span = tonumber(ARGV[5 + 2 * i]), tonumber(ARGV[6 + 2 * i])
+    local limit, span = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
     local at = 3 * i + 1
     local c, u, x = head[at + 1], head[at + 2], head[at + 3]
     if c < oldest_cursor then
       oldest_cursor = c
     end
     while x >= 0 and x + span <= now do
-      local _, gone = entry(c)
+      local _, gone = entry(log, c)
       u = u - gone
       c = c + 1
-      x = c < n and entry(c) or -1
+      x = c < n and entry(log, c) or -1
     end
     head[at + 1], head[at + 2], head[at + 3] = c, u, x
     if u + cost > limit then
@@ -123,11 +173,11 @@ local function decide()
   if not fits then
     local at = now
     for i = 1, count do
-      local limit, span = tonumber(ARGV[5 + 2 * i]), tonumber(ARGV[6 + 2 * i])
+      local limit, span = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
       local need = head[3 * i + 3] + cost - limit
       local k = head[3 * i + 2]
       while need > 0 do
-        local time, spent = entry(k)
+        local time, spent = entry(log, k)
         need = need - spent
         if time + span > at then
           at = time + span
@@ -155,7 +205,7 @@ local function decide()
     local last_kept = n - 1
     if newest == now and n > first_held then
       -- Same microsecond as the newest entry, which the state holds: it absorbs the cost.
-      local _, spent = entry(n - 1)
+      local _, spent = entry(log, n - 1)
       tail = encode('>dd', now, spent + cost)
       last_kept = n - 2
     else
@@ -211,31 +261,37 @@ local function decide()
     -- Cursors move only when a check runs, and moving one reads the entries it passes, so the
     -- hash must last as long as the state refers to it: until the state's own expiry, at least.
     -- Its time to live is set twice as long, and again only when less than one is left.
+    local ttl_us = 1000 * ttl
     if stored_below > live and log_until < now + ttl_us then
       log_until = now + 2 * ttl_us
       redis.call('PEXPIRE', log_key, 2 * ttl)
     end
     head[1], head[2], head[3], head[4] = n, now, first_held, log_until
-    redis.call('SET', state_key, encode(shape, unpack(head, 1, 4 + 3 * count)) .. kept .. tail, 'PX', ttl)
+    local head_bytes = encode(shape, unpack(head, 1, 4 + 3 * count))
+    redis.call('SET', state_key, head_bytes .. kept .. tail, 'PX', ARGV[4])
   end
 
-  local out = {fits and 1 or 0, retry, now}
+  -- The reply is made in the head's table, which is longer: a new table grown entry by entry
+  -- would be resized on the way. Every window's usage and oldest time move down over the
+  -- cursors, and Redis ends the reply at the first nil.
+  head[1], head[2], head[3] = fits and 1 or 0, retry, now
   for i = 1, count do
-    out[2 * i + 2] = head[3 * i + 3]
-    out[2 * i + 3] = head[3 * i + 4]
+    head[2 * i + 2], head[2 * i + 3] = head[3 * i + 3], head[3 * i + 4]
   end
-  return out
+  head[4 + 2 * count] = nil
+  return head
 end
 
-local decided, answer = pcall(decide)
+-- A chunk that is gone though the state still counts it (evicted under Redis's maxmemory, or
+-- expired by a clock stepped forward): the client's log is damaged, and is started afresh.
+-- Nothing was written before the chunk was found missing.
+local log = {state = false, filling = 0, size = 0, base = 0, damaged = false}
+local decided, answer = pcall(decide, log, mode, cost, now, ttl, size, count)
 if decided then
   return answer
 end
--- Redis hands a caught error back as its message.
-local message = type(answer) == 'table' and answer.err or answer
-if string.find(tostring(message), MISSING, 1, true) then
-  -- Nothing was written before the chunk was found missing.
-  redis.call('DEL', state_key, log_key)
-  return decide()
+if log.damaged then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return decide({}, mode, cost, now, ttl, size, count)
 end
 return error(answer)

@@ -81,6 +81,10 @@ pub const SCRIPT: &str = script::SOURCE;
 /// longest window ([`MAX_DURATION`](crate::limiter::MAX_DURATION), 2^52) must stay exact.
 pub const MAX_TIME: u64 = 1 << 52;
 
+/// The longest key time-to-live the script takes, in milliseconds: the largest whole number a
+/// double holds exactly.
+const MAX_TTL_MS: u64 = (1 << 53) - 1;
+
 /// Builds a [`RedisLimiter`]; see [`RedisLimiter::builder`].
 #[derive(Debug, Clone)]
 pub struct RedisLimiterBuilder {
@@ -126,7 +130,8 @@ impl RedisLimiterBuilder {
     /// expiry in milliseconds and entries in microseconds). It is counted on the server's clock, so it
     /// must not be shorter than the longest window; callers who pass their own times to
     /// [`check_each_at`](RedisLimiter::check_each_at), on a clock that runs slower than the
-    /// server's, set it longer.
+    /// server's, set it longer. Past 2^53 - 1 milliseconds (some 285,000 years), the most the
+    /// script takes, it is that.
     pub fn key_ttl(mut self, ttl: Duration) -> Self {
         self.key_ttl = Some(ttl);
         self
@@ -190,8 +195,8 @@ impl RedisLimiterBuilder {
                 // until its newest entry has surely left.
                 ttl_ms: u64::try_from(ttl.as_nanos().div_ceil(1_000_000))
                     .unwrap_or(u64::MAX)
-                    .saturating_add(1),
-                head_shape: format!(">{}", "d".repeat(4 + 3 * spans.len())),
+                    .saturating_add(1)
+                    .min(MAX_TTL_MS),
                 chunk_entries: self.chunk_entries,
                 windows: self.windows,
             }),
@@ -221,8 +226,6 @@ struct Shared {
     min_limit: u32,
     max_key_len: usize,
     ttl_ms: u64,
-    /// How the script packs the head of a client's state: `>` and a double per number.
-    head_shape: String,
     chunk_entries: usize,
 }
 
@@ -419,9 +422,7 @@ impl<C: ConnectionLike + Clone + Send + Sync> RedisLimiter<C> {
                 Some(t) => cmd.arg(t),
                 None => cmd.arg(""),
             };
-            cmd.arg(shared.ttl_ms)
-                .arg(&shared.head_shape)
-                .arg(shared.chunk_entries);
+            cmd.arg(shared.ttl_ms).arg(shared.chunk_entries);
             for rule in &shared.rules {
                 cmd.arg(rule.limit).arg(rule.span);
             }
