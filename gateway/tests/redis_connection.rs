@@ -32,6 +32,17 @@ async fn ping(config: &RedisConfig) -> Result<(), String> {
         .map_err(|err| err.to_string())
 }
 
+/// Asserts that an error's text gives `hint`, names the server at `port` and database
+/// `database`, and keeps `password` to itself.
+fn assert_tells(text: &str, hint: &str, port: u16, database: u16, password: &str) {
+    assert!(text.contains(hint), "{text}");
+    assert!(
+        text.contains(&format!("127.0.0.1:{port}/{database}")),
+        "{text}"
+    );
+    assert!(!text.contains(password), "the password leaked: {text}");
+}
+
 #[tokio::test]
 async fn the_requirepass_password_logs_in_and_a_wrong_one_is_named() {
     let Some(server) = RedisServer::start_with(&["--requirepass", "gate-pass-1"]) else {
@@ -43,12 +54,13 @@ async fn the_requirepass_password_logs_in_and_a_wrong_one_is_named() {
     let wrong = ping(&config(server.port(), None, Some("not-it-42")))
         .await
         .unwrap_err();
-    assert!(wrong.contains("refused the credentials"), "{wrong}");
-    assert!(
-        wrong.contains(&format!("127.0.0.1:{}/0", server.port())),
-        "{wrong}"
+    assert_tells(
+        &wrong,
+        "refused the credentials",
+        server.port(),
+        0,
+        "not-it-42",
     );
-    assert!(!wrong.contains("not-it-42"), "the password leaked: {wrong}");
     let none = ping(&config(server.port(), None, None)).await.unwrap_err();
     assert!(none.contains("wants a password"), "{none}");
 }
@@ -58,29 +70,19 @@ async fn an_acl_user_logs_in_with_its_name_and_password() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let created = server.command(&[
-        "ACL",
-        "SETUSER",
-        "limiter",
-        "on",
-        ">acl-pass-7",
-        "~*",
-        "+@all",
-    ]);
-    assert_eq!(created, "+OK\r\n");
+    acl_user(&server, &[]);
     ping(&config(server.port(), Some("limiter"), Some("acl-pass-7")))
         .await
         .expect("the ACL user logs in");
     let wrong = ping(&config(server.port(), Some("limiter"), Some("acl-pass-8")))
         .await
         .unwrap_err();
-    assert!(
-        wrong.contains("check `redis.username` and `redis.password`"),
-        "{wrong}"
-    );
-    assert!(
-        !wrong.contains("acl-pass-8"),
-        "the password leaked: {wrong}"
+    assert_tells(
+        &wrong,
+        "check `redis.username` and `redis.password`",
+        server.port(),
+        0,
+        "acl-pass-8",
     );
     // Fixing the user on the server needs no new connection object: the next command
     // connects afresh.
@@ -135,17 +137,12 @@ async fn a_refused_select_is_named_and_retried_once_the_user_may_select() {
     let connection = RedisConnection::new(&limiter_in_database_1(server.port())).unwrap();
     for _ in 0..2 {
         let refused = connection.ping().await.unwrap_err().to_string();
-        assert!(
-            refused.contains("refused to select `redis.database`"),
-            "{refused}"
-        );
-        assert!(
-            refused.contains(&format!("127.0.0.1:{}/1", server.port())),
-            "{refused}"
-        );
-        assert!(
-            !refused.contains("acl-pass-7"),
-            "the password leaked: {refused}"
+        assert_tells(
+            &refused,
+            "refused to select `redis.database`",
+            server.port(),
+            1,
+            "acl-pass-7",
         );
     }
     // Fixing the user on the server needs no new connection object.
@@ -207,14 +204,11 @@ async fn a_missing_password_is_named_on_a_limiter_check() {
     let Guarded::Unavailable(unavailable) = store.check(b"client-1").await else {
         panic!("checked without a password");
     };
-    let text = unavailable.to_string();
-    assert!(
-        text.contains("the server wants a password; set `redis.password`"),
-        "{text}"
+    assert_tells(
+        &unavailable.to_string(),
+        "the server wants a password; set `redis.password`",
+        server.port(),
+        0,
+        "gate-pass-1",
     );
-    assert!(
-        text.contains(&format!("127.0.0.1:{}/0", server.port())),
-        "{text}"
-    );
-    assert!(!text.contains("gate-pass-1"), "the password leaked: {text}");
 }
