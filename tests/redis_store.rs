@@ -716,6 +716,14 @@ async fn eval(
         .await
 }
 
+/// The two keys the script takes for `client`, named as the limiter names them (one window's
+/// signature is as good as another's here).
+fn client_keys(prefix: &str, client: &str) -> [String; 2] {
+    let state = format!("{prefix}{{{client}}}:00000000");
+    let log = format!("{state}:log");
+    [state, log]
+}
+
 /// Everything a script call could have written under `prefix`: every key, its bytes and its
 /// hash fields.
 async fn contents(connection: &mut MultiplexedConnection, prefix: &str) -> Vec<String> {
@@ -742,8 +750,7 @@ fn the_script_refuses_bad_arguments_and_writes_nothing() {
     on_redis(async |server| {
         let mut connection = connect(&server.url()).await;
         let prefix = fresh_prefix();
-        let state = format!("{prefix}{{k}}:00000000");
-        let log = format!("{state}:log");
+        let [state, log] = client_keys(&prefix, "k");
         let keys = [state.as_str(), log.as_str()];
         // mode, cost, now, ttl (ms), entries per chunk, then limit and length (us) per window.
         let good = ["1", "1", "1765000000000000", "100000", "1", "3", "1000000"];
@@ -842,8 +849,7 @@ fn the_script_takes_the_edges_of_every_range() {
     on_redis(async |server| {
         let mut connection = connect(&server.url()).await;
         let prefix = fresh_prefix();
-        let state = format!("{prefix}{{k}}:00000000");
-        let log = format!("{state}:log");
+        let [state, log] = client_keys(&prefix, "k");
         let most = "9007199254740991"; // 2^53 - 1
         let latest = "4503599627370496"; // 2^52
         // Record the largest cost twice, one entry per chunk, at the latest time, in the longest
@@ -859,8 +865,7 @@ fn the_script_takes_the_edges_of_every_range() {
         assert!(pttl(&log) > 1 << 53, "{}", pttl(&log));
         // And the smallest, on a fresh client: a peek of cost 1 at time 0, one window of one
         // microsecond and one request, a time to live of one millisecond.
-        let state = format!("{prefix}{{j}}:00000000");
-        let log = format!("{state}:log");
+        let [state, log] = client_keys(&prefix, "j");
         let argv = ["0", "1", "0", "1", "1", "1", "1"];
         let reply = eval(&mut connection, &[&state, &log], &argv).await.unwrap();
         assert_eq!(reply, [1, 0, 0, 1, 0]);

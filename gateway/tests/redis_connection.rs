@@ -128,6 +128,16 @@ fn limiter_in_database_1(port: u16) -> RedisConfig {
     }
 }
 
+/// Gives the user SELECT back and asserts that `connection`'s next command connects afresh and
+/// selects its database.
+async fn selects_once_allowed(server: &RedisServer, connection: &RedisConnection) {
+    acl_user(server, &["+select"]);
+    connection
+        .ping()
+        .await
+        .expect("the next command connects afresh and selects the database");
+}
+
 #[tokio::test]
 async fn a_refused_select_is_named_and_retried_once_the_user_may_select() {
     let Some(server) = RedisServer::start() else {
@@ -146,11 +156,7 @@ async fn a_refused_select_is_named_and_retried_once_the_user_may_select() {
         );
     }
     // Fixing the user on the server needs no new connection object.
-    acl_user(&server, &["+select"]);
-    connection
-        .ping()
-        .await
-        .expect("the next command connects afresh and selects the database");
+    selects_once_allowed(&server, &connection).await;
 }
 
 #[tokio::test]
@@ -179,11 +185,7 @@ async fn a_select_refused_on_reconnecting_is_retried_once_the_user_may_select() 
         refused.last().unwrap().contains("refused to select"),
         "{refused:#?}"
     );
-    acl_user(&server, &["+select"]);
-    connection
-        .ping()
-        .await
-        .expect("the next command connects afresh and selects the database");
+    selects_once_allowed(&server, &connection).await;
 }
 
 #[tokio::test]
