@@ -46,7 +46,10 @@
 -- its oldest entry (-1 when empty).
 
 -- The arguments, refused unless they are in range (above). NaN fails every comparison,
--- infinities a bound, fractions `% 1 == 0`.
+-- infinities a bound, fractions `% 1 == 0`. The range tests are spelled out rather than
+-- shared through a function: Redis runs the script's body as a function, so a function
+-- declared in it is a new closure on every run, and with its seven calls that cost
+-- 3.6k instructions per check (3%), counted with callgrind.
 local MAX_EXACT = 2^53 - 1 -- doubles hold every whole number up to it
 local MAX_TIME = 2^52
 local count = (#ARGV - 5) / 2
